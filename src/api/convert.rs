@@ -1,0 +1,110 @@
+//! Conversions shared by the RPCs: dates, times, request ids, the caller, and collecting
+//! every bad field of a request before answering.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
+use tonic::{Request, Status};
+use uuid::Uuid;
+
+use super::proto::google::r#type::Date;
+use crate::auth::principal::Principal;
+use crate::domain::Violation;
+use crate::error::Error;
+use crate::service::Idempotency;
+
+/// Collects field violations so one answer names every bad field, not just the first.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    /// The value of `result`, or `None` after noting its violation against `field`.
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.0.push(Violation::new(field, error));
+                None
+            }
+        }
+    }
+
+    /// Notes a violation.
+    pub fn add(&mut self, field: &str, description: impl std::fmt::Display) {
+        self.0.push(Violation::new(field, description));
+    }
+
+    /// `Ok` when nothing was noted.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.0.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(self.0)) }
+    }
+}
+
+/// The caller the auth layer authenticated.
+pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
+    request.extensions().get::<Principal>().cloned().ok_or_else(|| {
+        // Only reachable if the server were assembled without the auth layer.
+        Status::from(Error::Internal(anyhow::anyhow!("request reached a handler without authentication")))
+    })
+}
+
+/// A calendar date from `google.type.Date`; an unset message is `None`.
+pub fn date(value: Option<&Date>) -> Result<Option<NaiveDate>, String> {
+    let Some(d) = value else { return Ok(None) };
+    let (Ok(month), Ok(day)) = (u32::try_from(d.month), u32::try_from(d.day)) else {
+        return Err("must be a valid calendar date".into());
+    };
+    if !(1..=9999).contains(&d.year) {
+        return Err("must be a full date with a year from 1 to 9999".into());
+    }
+    NaiveDate::from_ymd_opt(d.year, month, day)
+        .map(Some)
+        .ok_or_else(|| format!("{:04}-{:02}-{:02} is not a calendar date", d.year, d.month, d.day))
+}
+
+/// `google.type.Date` from a calendar date.
+pub fn date_to_proto(d: NaiveDate) -> Date {
+    Date { year: d.year(), month: d.month() as i32, day: d.day() as i32 }
+}
+
+/// A protobuf timestamp from an instant.
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
+}
+
+/// The idempotency key of a create: its `request_id` (a UUID) and a hash of the whole
+/// request, so a retry is told apart from a reuse of the id for something else.
+pub fn idempotency(request_id: &str, request: &impl prost::Message) -> Result<Option<Idempotency>, String> {
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    let request_id = Uuid::parse_str(request_id).map_err(|_| "must be a UUID, e.g. 3f1c9a4e-1b2d-4c5e-8f90-123456789abc".to_owned())?;
+    let fingerprint = Sha256::digest(request.encode_to_vec()).to_vec();
+    Ok(Some(Idempotency { request_id, fingerprint }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date(None), Ok(None));
+        assert_eq!(date(Some(&Date { year: 2025, month: 7, day: 1 })), Ok(NaiveDate::from_ymd_opt(2025, 7, 1)));
+        assert!(date(Some(&Date { year: 2025, month: 2, day: 30 })).is_err());
+        assert!(date(Some(&Date { year: 0, month: 2, day: 3 })).is_err());
+        assert!(date(Some(&Date { year: 2025, month: -1, day: 3 })).is_err());
+        let d = NaiveDate::from_ymd_opt(2020, 5, 13).unwrap();
+        assert_eq!(date(Some(&date_to_proto(d))), Ok(Some(d)));
+    }
+
+    #[test]
+    fn request_ids() {
+        let req = Date::default();
+        assert!(idempotency("", &req).unwrap().is_none());
+        assert!(idempotency("not-a-uuid", &req).is_err());
+        let a = idempotency("3f1c9a4e-1b2d-4c5e-8f90-123456789abc", &req).unwrap().unwrap();
+        let b = idempotency("3f1c9a4e-1b2d-4c5e-8f90-123456789abc", &Date { year: 1, ..req }).unwrap().unwrap();
+        assert_eq!(a.request_id, b.request_id);
+        assert_ne!(a.fingerprint, b.fingerprint);
+    }
+}

@@ -1,0 +1,68 @@
+//! Connecting to PostgreSQL: the migrator, the operator's connection and the
+//! application's pool.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+
+/// The migrations in `migrations/`, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Pool settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// The most connections the pool opens.
+    pub max_connections: u32,
+    /// How long a call waits for a free connection before it gets UNAVAILABLE.
+    pub acquire_timeout: Duration,
+}
+
+/// Creates `database` on the server behind `options` if it does not exist yet (the
+/// managed cluster's first start).
+pub async fn ensure_database(options: &PgConnectOptions, database: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect_with(&options.clone().database("postgres")).await?;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+        .bind(database)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        // Identifiers cannot be bound; the name is ours, not a caller's.
+        conn.execute(format!("create database \"{}\"", database.replace('"', "\"\"")).as_str()).await?;
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+/// Applies pending migrations, as the connecting (owner) role.
+pub async fn migrate(options: &PgConnectOptions) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect_with(options).await?;
+    MIGRATOR.run(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// A connection as the owner role, for operators' commands: row-level security does not
+/// bind it, so it can manage every tenant.
+pub async fn operator_connection(options: &PgConnectOptions) -> anyhow::Result<PgConnection> {
+    Ok(PgConnection::connect_with(options).await?)
+}
+
+/// The application's pool. Every session switches to the `followup_app` role, so the
+/// tenant policies bind it whatever role the URL names.
+///
+/// The pool connects lazily: the service starts, and reports NOT_SERVING, while the
+/// database is down, and recovers without a restart when it returns.
+pub fn app_pool(options: &PgConnectOptions, settings: PoolSettings) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute("set role followup_app").await?;
+                Ok(())
+            })
+        })
+        .connect_lazy_with(options.clone())
+}

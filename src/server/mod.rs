@@ -1,0 +1,144 @@
+//! The gRPC server: followup's services, health and reflection behind the trace and auth
+//! layers, on a listener bound before serving so callers (and tests) know the port.
+
+pub mod health;
+pub mod trace;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+use crate::api::proto::followup::v1::unit_service_server::UnitServiceServer;
+use crate::api::{self, proto};
+use crate::auth::Authenticator;
+use crate::auth::layer::AuthLayer;
+use crate::db::{self, PoolSettings};
+use crate::domain::calendar::Clock;
+use crate::domain::page_token::PageTokens;
+use crate::service::Services;
+use crate::store;
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The database to use (already migrated).
+    pub database: PgConnectOptions,
+    /// Pool size and acquire timeout.
+    pub pool: PoolSettings,
+    /// The largest request or response message, in bytes.
+    pub max_message_bytes: usize,
+    /// How long in-flight calls may run on after a shutdown signal.
+    pub shutdown_timeout: Duration,
+    /// How often the database is probed for health.
+    pub health_interval: Duration,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Reflection over followup's protos and the rich error detail types, so grpcurl can
+/// describe the API and print `google.rpc.BadRequest` and `ErrorInfo` details.
+fn reflection_builder() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+/// A server bound to its port, ready to run.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    settings: ServerSettings,
+    pool: PgPool,
+    services: Services,
+}
+
+impl Application {
+    /// Binds the listener and prepares the pool. Fails if the port is taken or the
+    /// database cannot be read.
+    pub async fn build(settings: ServerSettings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen).await?;
+        let pool = db::app_pool(&settings.database, settings.pool);
+        let mut conn = pool.acquire().await?;
+        let secret = store::secrets::page_token_secret(&mut conn).await?;
+        drop(conn);
+        let services = Services { pool: pool.clone(), clock: settings.clock.clone(), page_tokens: PageTokens::new(secret) };
+        Ok(Self { listener, settings, pool, services })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then reports NOT_SERVING, stops accepting, lets
+    /// in-flight calls finish for up to the shutdown timeout, and closes the pool.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, settings, pool, services } = self;
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        health::set_all(&reporter, ServingStatus::NotServing).await;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let watcher = tokio::spawn(health::watch_database(pool.clone(), reporter.clone(), settings.health_interval, stop_rx.clone()));
+
+        // Both versions: grpcurl before 1.9 and some GUI clients still speak v1alpha.
+        let reflection_v1 = reflection_builder().build_v1()?;
+        let reflection_v1alpha = reflection_builder().build_v1alpha()?;
+
+        let max = settings.max_message_bytes;
+        let units = UnitServiceServer::new(api::units::UnitApi::new(services))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+
+        let layers = tower::ServiceBuilder::new()
+            .layer(trace::TraceLayer)
+            .layer(AuthLayer::new(Authenticator::new(pool.clone())))
+            .into_inner();
+
+        let mut stopping = stop_rx.clone();
+        let signal_reporter = reporter.clone();
+        let serve = Server::builder()
+            .layer(layers)
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(units)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                let _ = stopping.wait_for(|stopped| *stopped).await;
+                health::set_all(&signal_reporter, ServingStatus::NotServing).await;
+            });
+        let mut server = tokio::spawn(serve);
+
+        tokio::select! {
+            result = &mut server => {
+                result??;
+            }
+            () = shutdown => {
+                tracing::info!(timeout = ?settings.shutdown_timeout, "shutting down: draining in-flight calls");
+                let _ = stop_tx.send(true);
+                match tokio::time::timeout(settings.shutdown_timeout, &mut server).await {
+                    Ok(result) => result??,
+                    Err(_) => {
+                        tracing::warn!("in-flight calls outlived the shutdown timeout; closing them");
+                        server.abort();
+                    }
+                }
+            }
+        }
+        let _ = stop_tx.send(true);
+        let _ = watcher.await;
+        pool.close().await;
+        tracing::info!("server stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! The store layer: all SQL lives here. Functions take a connection or transaction; the
+//! caller owns begin and commit, so one use case is one transaction.
+
+pub mod audit;
+pub mod events;
+pub mod idempotency;
+pub mod keys;
+pub mod secrets;
+pub mod tenants;
+pub mod units;
+
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// A transaction scoped to one tenant.
+pub type Tx = Transaction<'static, Postgres>;
+
+/// What went wrong in the database, classified by what the caller can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or the pool has no free connection: retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// A unique constraint refused the write.
+    #[error("unique constraint {constraint} violated")]
+    UniqueViolation {
+        /// The constraint or unique index name.
+        constraint: String,
+    },
+    /// A foreign key refused the write.
+    #[error("foreign key {constraint} violated")]
+    ForeignKeyViolation {
+        /// The constraint name.
+        constraint: String,
+    },
+    /// The statement ran past its time limit and was cancelled.
+    #[error("statement cancelled: {0}")]
+    Cancelled(#[source] sqlx::Error),
+    /// A serialization failure or deadlock: the transaction can be retried.
+    #[error("transaction conflict: {0}")]
+    Conflict(#[source] sqlx::Error),
+    /// Anything else: a bug or a schema mismatch.
+    #[error(transparent)]
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        use sqlx::Error as E;
+        match &error {
+            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
+                StoreError::Unavailable(error)
+            }
+            E::Database(db) => {
+                let code = db.code().unwrap_or_default().into_owned();
+                let constraint = db.constraint().unwrap_or_default().to_owned();
+                match code.as_str() {
+                    "23505" => StoreError::UniqueViolation { constraint },
+                    "23503" => StoreError::ForeignKeyViolation { constraint },
+                    "57014" => StoreError::Cancelled(error),
+                    "40001" | "40P01" => StoreError::Conflict(error),
+                    // Connection exceptions, shutdown in progress, cannot connect now,
+                    // too many connections.
+                    c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => {
+                        StoreError::Unavailable(error)
+                    }
+                    _ => StoreError::Other(error),
+                }
+            }
+            _ => StoreError::Other(error),
+        }
+    }
+}
+
+/// Begins a transaction in which row-level security admits only `tenant`'s rows.
+///
+/// The setting is transaction-local, so a pooled connection never carries one caller's
+/// tenant into another's transaction.
+pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select set_config('followup.tenant_id', $1, true)")
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// Commits `tx`.
+pub async fn commit(tx: Tx) -> Result<(), StoreError> {
+    Ok(tx.commit().await?)
+}

@@ -1,0 +1,23 @@
+//! Tenants: the provinces using the service.
+
+use sqlx::PgConnection;
+
+use super::StoreError;
+
+/// Creates a tenant; false if it already exists.
+pub async fn create(conn: &mut PgConnection, tenant: &str, display_name: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("insert into tenants (tenant_id, display_name) values ($1, $2) on conflict do nothing")
+        .bind(tenant)
+        .bind(display_name)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether `tenant` exists.
+pub async fn exists(conn: &mut PgConnection, tenant: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar("select exists (select 1 from tenants where tenant_id = $1)")
+        .bind(tenant)
+        .fetch_one(conn)
+        .await?)
+}
