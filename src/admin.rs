@@ -66,10 +66,10 @@ pub async fn create_key(
     if !tenants::exists(&mut tx, tenant).await? {
         anyhow::bail!("tenant {tenant} does not exist; create it with `followup tenants create {tenant}`");
     }
-    if let Some(unit_id) = unit_id {
-        if store::units::get(&mut tx, tenant, unit_id, false).await?.is_none() {
-            anyhow::bail!("unit units/{unit_id} does not exist in tenant {tenant}");
-        }
+    if let Some(unit_id) = unit_id
+        && store::units::get(&mut tx, tenant, unit_id, false).await?.is_none()
+    {
+        anyhow::bail!("unit units/{unit_id} does not exist in tenant {tenant}");
     }
     let new = key::generate(tenant);
     keys::insert(

@@ -35,7 +35,9 @@ pub enum ManagedPgError {
     )]
     BinariesNotFound,
     /// Running as root but there is no `postgres` user to run the cluster as.
-    #[error("running as root, and PostgreSQL refuses root, but there is no 'postgres' system user to run it as; create one or set DATABASE_URL")]
+    #[error(
+        "running as root, and PostgreSQL refuses root, but there is no 'postgres' system user to run it as; create one or set DATABASE_URL"
+    )]
     NoPostgresUser,
     /// A command failed.
     #[error("{what} failed: {detail}")]
@@ -57,10 +59,10 @@ pub enum ManagedPgError {
 /// `/usr/lib/postgresql/*/bin`.
 pub fn find_binaries() -> Option<PathBuf> {
     let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d)) {
-            return Some(dir);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d))
+    {
+        return Some(dir);
     }
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .ok()?
@@ -112,7 +114,10 @@ fn command(binary: PathBuf, run_as: Option<RunAs>) -> Command {
 }
 
 fn run(mut cmd: Command, what: &str) -> Result<(), ManagedPgError> {
-    let output = cmd.stdin(Stdio::null()).output().map_err(|e| ManagedPgError::Command { what: what.into(), detail: e.to_string() })?;
+    let output = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| ManagedPgError::Command { what: what.into(), detail: e.to_string() })?;
     if output.status.success() {
         return Ok(());
     }
@@ -192,7 +197,8 @@ impl ManagedPostgres {
     fn init(&self) -> Result<(), ManagedPgError> {
         let data = &self.data;
         fs::create_dir_all(data).map_err(|e| ManagedPgError::Io(format!("creating {}", data.display()), e))?;
-        fs::set_permissions(data, fs::Permissions::from_mode(0o700)).map_err(|e| ManagedPgError::Io("chmod".into(), e))?;
+        fs::set_permissions(data, fs::Permissions::from_mode(0o700))
+            .map_err(|e| ManagedPgError::Io("chmod".into(), e))?;
         if let Some(run_as) = self.run_as {
             chown_recursive(data, run_as).map_err(|e| ManagedPgError::Io(format!("chown {}", data.display()), e))?;
         }
@@ -232,7 +238,9 @@ impl ManagedPostgres {
             // Its own process group: a Ctrl-C in the terminal reaches the service, which
             // then stops the cluster in order, rather than both at once.
             .process_group(0);
-        let child = cmd.spawn().map_err(|e| ManagedPgError::Command { what: "starting postgres".into(), detail: e.to_string() })?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| ManagedPgError::Command { what: "starting postgres".into(), detail: e.to_string() })?;
         self.child = Some(child);
         self.wait_ready(Duration::from_secs(60))
     }

@@ -28,7 +28,8 @@ pub struct Database {
 /// Connects to `DATABASE_URL`, or starts (or attaches to) the managed cluster.
 pub async fn open_database(args: &DbArgs, own_cluster: bool) -> anyhow::Result<Database> {
     if let Some(url) = &args.database_url {
-        let options: PgConnectOptions = url.parse().map_err(|e| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))?;
+        let options: PgConnectOptions =
+            url.parse().map_err(|e| anyhow::anyhow!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))?;
         return Ok(Database { options, managed: None });
     }
     let cluster = ManagedPostgres::start(&args.data_dir, own_cluster)?;
@@ -67,12 +68,16 @@ async fn keys(args: &DbArgs, command: &KeyCommand) -> anyhow::Result<()> {
     let mut conn = db::operator_connection(&database.options).await?;
     match command {
         KeyCommand::Create { tenant, role, unit, description } => {
-            let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be ADMIN, MONITOR, UNIT or READER"))?;
+            let role =
+                Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be ADMIN, MONITOR, UNIT or READER"))?;
             let key = admin::create_key(&mut conn, tenant, role, unit.as_deref(), description).await?;
             println!("created key {} ({role}) for tenant {tenant}; it is shown only now:\n{}", key.key_id, key.text);
         }
         KeyCommand::List { tenant } => {
-            println!("{:<16} {:<18} {:<8} {:<20} {:<25} {:<8} description", "tenant", "key", "role", "unit", "created", "state");
+            println!(
+                "{:<16} {:<18} {:<8} {:<20} {:<25} {:<8} description",
+                "tenant", "key", "role", "unit", "created", "state"
+            );
             for key in admin::list_keys(&mut conn, tenant.as_deref()).await? {
                 println!(
                     "{:<16} {:<18} {:<8} {:<20} {:<25} {:<8} {}",

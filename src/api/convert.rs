@@ -77,7 +77,8 @@ pub fn idempotency(request_id: &str, request: &impl prost::Message) -> Result<Op
     if request_id.is_empty() {
         return Ok(None);
     }
-    let request_id = Uuid::parse_str(request_id).map_err(|_| "must be a UUID, e.g. 3f1c9a4e-1b2d-4c5e-8f90-123456789abc".to_owned())?;
+    let request_id = Uuid::parse_str(request_id)
+        .map_err(|_| "must be a UUID, e.g. 3f1c9a4e-1b2d-4c5e-8f90-123456789abc".to_owned())?;
     let fingerprint = Sha256::digest(request.encode_to_vec()).to_vec();
     Ok(Some(Idempotency { request_id, fingerprint }))
 }

@@ -12,7 +12,13 @@ use crate::error::Error;
 /// The `ErrorInfo.domain` of every error this service returns.
 pub const ERROR_DOMAIN: &str = "followup";
 
-fn status(code: Code, message: String, reason: &str, metadata: HashMap<String, String>, details: ErrorDetails) -> Status {
+fn status(
+    code: Code,
+    message: String,
+    reason: &str,
+    metadata: HashMap<String, String>,
+    details: ErrorDetails,
+) -> Status {
     let mut details = details;
     details.set_error_info(reason, ERROR_DOMAIN, metadata);
     Status::with_error_details(code, message, details)
@@ -23,27 +29,37 @@ impl From<Error> for Status {
         let none = HashMap::new;
         match error {
             Error::InvalidArgument(violations) => {
-                let message = violations
-                    .iter()
-                    .map(|v| format!("{}: {}", v.field, v.description))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let message =
+                    violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ");
                 let details = ErrorDetails::with_bad_request(
                     violations
                         .into_iter()
                         .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
                         .collect::<Vec<_>>(),
                 );
-                status(Code::InvalidArgument, format!("invalid request: {message}"), "INVALID_ARGUMENT", none(), details)
+                status(
+                    Code::InvalidArgument,
+                    format!("invalid request: {message}"),
+                    "INVALID_ARGUMENT",
+                    none(),
+                    details,
+                )
             }
-            Error::Unauthenticated { reason, message } => status(Code::Unauthenticated, message, reason, none(), ErrorDetails::new()),
-            Error::PermissionDenied { reason, message } => status(Code::PermissionDenied, message, reason, none(), ErrorDetails::new()),
+            Error::Unauthenticated { reason, message } => {
+                status(Code::Unauthenticated, message, reason, none(), ErrorDetails::new())
+            }
+            Error::PermissionDenied { reason, message } => {
+                status(Code::PermissionDenied, message, reason, none(), ErrorDetails::new())
+            }
             Error::NotFound { resource } => {
                 let metadata = HashMap::from([("resource".to_owned(), resource.clone())]);
-                let details = ErrorDetails::with_resource_info("", resource.clone(), "", "not found in the caller's province");
+                let details =
+                    ErrorDetails::with_resource_info("", resource.clone(), "", "not found in the caller's province");
                 status(Code::NotFound, format!("{resource} was not found"), "RESOURCE_NOT_FOUND", metadata, details)
             }
-            Error::AlreadyExists { reason, message } => status(Code::AlreadyExists, message, reason, none(), ErrorDetails::new()),
+            Error::AlreadyExists { reason, message } => {
+                status(Code::AlreadyExists, message, reason, none(), ErrorDetails::new())
+            }
             Error::Aborted { reason, message } => status(Code::Aborted, message, reason, none(), ErrorDetails::new()),
             Error::FailedPrecondition { reason, message } => {
                 status(Code::FailedPrecondition, message, reason, none(), ErrorDetails::new())
@@ -60,7 +76,13 @@ impl From<Error> for Status {
             }
             Error::DeadlineExceeded(cause) => {
                 tracing::warn!(error = %cause, "statement cancelled");
-                status(Code::DeadlineExceeded, "the operation ran out of time".into(), "DEADLINE_EXCEEDED", none(), ErrorDetails::new())
+                status(
+                    Code::DeadlineExceeded,
+                    "the operation ran out of time".into(),
+                    "DEADLINE_EXCEEDED",
+                    none(),
+                    ErrorDetails::new(),
+                )
             }
             Error::Internal(cause) => {
                 // The cause chain goes to the log only: it may hold SQL or internals.

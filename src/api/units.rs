@@ -107,14 +107,17 @@ fn unit_query(filter_text: &str) -> Result<units::UnitQuery, Error> {
                 query.code = Some(text::normalize(&value));
             }
             Term::Compare { field, op: Op::Eq, value: Value::Str(value) } if field == "active_on" => {
-                let day = chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d")
-                    .map_err(|_| Error::invalid("filter", format!("active_on takes a date as \"YYYY-MM-DD\", not {value:?}")))?;
+                let day = chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d").map_err(|_| {
+                    Error::invalid("filter", format!("active_on takes a date as \"YYYY-MM-DD\", not {value:?}"))
+                })?;
                 query.active_on = Some(day);
             }
             Term::Compare { field, op, value } => {
                 let known = ["parent", "kind", "code", "active_on"];
                 let description = if known.contains(&field.as_str()) {
-                    format!("{field} {op} {value:?} is not supported; see ListUnitsRequest.filter for the forms each field takes")
+                    format!(
+                        "{field} {op} {value:?} is not supported; see ListUnitsRequest.filter for the forms each field takes"
+                    )
                 } else {
                     format!("unknown field {field:?}; filterable fields are {}", known.join(", "))
                 };
@@ -163,7 +166,10 @@ impl pb::unit_service_server::UnitService for UnitApi {
         Ok(Response::new(to_proto(row)))
     }
 
-    async fn list_units(&self, request: Request<pb::ListUnitsRequest>) -> Result<Response<pb::ListUnitsResponse>, Status> {
+    async fn list_units(
+        &self,
+        request: Request<pb::ListUnitsRequest>,
+    ) -> Result<Response<pb::ListUnitsResponse>, Status> {
         let who = principal(&request)?;
         let req = request.into_inner();
         let page_size = service::page_size(req.page_size)?;
@@ -182,7 +188,9 @@ impl pb::unit_service_server::UnitService for UnitApi {
         let unit_id = unit_name("unit.name", &unit.name)?;
         let paths = req.update_mask.map(|m| m.paths).unwrap_or_default();
         if paths.is_empty() {
-            return Err(Error::invalid("update_mask", "is required: name the fields to change, e.g. display_name").into());
+            return Err(
+                Error::invalid("update_mask", "is required: name the fields to change, e.g. display_name").into()
+            );
         }
         let mut v = Violations::default();
         let mut patch = units::UnitPatch::default();
@@ -217,7 +225,9 @@ impl pb::unit_service_server::UnitService for UnitApi {
         let successor_id = v.check("successor", optional_unit(&req.successor));
         let reason = v.check("reason", text::multi_line(&req.reason, MAX_REASON_CHARS, false));
         v.finish()?;
-        let (Some(unit_id), Some(valid_to), Some(successor_id), Some(reason)) = (unit_id, valid_to, successor_id, reason) else {
+        let (Some(unit_id), Some(valid_to), Some(successor_id), Some(reason)) =
+            (unit_id, valid_to, successor_id, reason)
+        else {
             unreachable!("Violations::finish returned Ok, so every check passed")
         };
         let dissolution = units::Dissolution { valid_to, successor_id, reason: Some(reason).filter(|r| !r.is_empty()) };
@@ -232,7 +242,10 @@ mod tests {
 
     #[test]
     fn filters_translate_to_queries() {
-        let q = unit_query(r#"parent = "units/ubnd" AND kind = UNIT_KIND_DEPARTMENT AND "Sở  NỘI vụ" AND active_on = "2025-07-01""#).unwrap();
+        let q = unit_query(
+            r#"parent = "units/ubnd" AND kind = UNIT_KIND_DEPARTMENT AND "Sở  NỘI vụ" AND active_on = "2025-07-01""#,
+        )
+        .unwrap();
         assert_eq!(q.parent, Some(Some("ubnd".into())));
         assert_eq!(q.kind.as_deref(), Some("DEPARTMENT"));
         assert_eq!(q.texts, vec!["so noi vu".to_owned()]);

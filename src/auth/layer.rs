@@ -16,7 +16,8 @@ use super::Authenticator;
 use super::principal::Principal;
 
 /// Path prefixes served without a key.
-const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
+const OPEN_PREFIXES: &[&str] =
+    &["/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/"];
 
 /// Adds authentication to a service.
 #[derive(Debug, Clone)]

@@ -41,13 +41,12 @@ impl Authenticator {
             });
         };
         let text = value.to_str().map_err(|_| invalid_key())?;
-        let token = text
-            .strip_prefix("Bearer ")
-            .or_else(|| text.strip_prefix("bearer "))
-            .ok_or_else(|| Error::Unauthenticated {
+        let token = text.strip_prefix("Bearer ").or_else(|| text.strip_prefix("bearer ")).ok_or_else(|| {
+            Error::Unauthenticated {
                 reason: "API_KEY_MISSING",
                 message: "the authorization header must have the form 'Bearer <key>'".into(),
-            })?;
+            }
+        })?;
         let presented = PresentedKey::parse(token.trim()).ok_or_else(invalid_key)?;
         let mut tx = store::begin(&self.pool, &presented.tenant).await?;
         let record = store::keys::find(&mut tx, &presented.tenant, &presented.key_id).await?;
@@ -59,7 +58,8 @@ impl Authenticator {
                 message: "the API key was revoked; ask your administrator for a new one".into(),
             });
         }
-        let role = Role::parse(&record.role).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown role {:?} stored", record.role)))?;
+        let role = Role::parse(&record.role)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown role {:?} stored", record.role)))?;
         Ok(Principal { tenant: presented.tenant, key_id: presented.key_id, role, unit: record.unit_id })
     }
 }

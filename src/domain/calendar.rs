@@ -29,6 +29,36 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that stands still until told to move, for tests of deadlines and schedules.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: std::sync::Mutex<DateTime<Utc>>,
+}
+
+impl ManualClock {
+    /// A clock showing `now`.
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self { now: std::sync::Mutex::new(now) }
+    }
+
+    /// Sets the time.
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = now;
+    }
+
+    /// Moves the time forward by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

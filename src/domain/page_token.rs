@@ -87,9 +87,7 @@ impl PageTokens {
         if tag.len() != MAC_LEN {
             return Err(PageTokenError::Malformed);
         }
-        self.mac(scope, &position)
-            .verify_truncated_left(&tag)
-            .map_err(|_| PageTokenError::Mismatch)?;
+        self.mac(scope, &position).verify_truncated_left(&tag).map_err(|_| PageTokenError::Mismatch)?;
         Ok(position)
     }
 }

@@ -18,7 +18,9 @@ pub enum NameError {
         collection: &'static str,
     },
     /// The ID breaks the ID rules.
-    #[error("ID {0:?} must be 1 to 63 lowercase letters, digits or hyphens, start with a letter and not end with a hyphen")]
+    #[error(
+        "ID {0:?} must be 1 to 63 lowercase letters, digits or hyphens, start with a letter and not end with a hyphen"
+    )]
     BadId(String),
 }
 

@@ -19,10 +19,17 @@ pub async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
 }
 
 /// Probes the database every `interval` until `stop` turns true, and reports the result.
-pub async fn watch_database(pool: PgPool, reporter: HealthReporter, interval: Duration, mut stop: watch::Receiver<bool>) {
+pub async fn watch_database(
+    pool: PgPool,
+    reporter: HealthReporter,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut last = None;
     loop {
-        let probe = tokio::time::timeout(interval.max(Duration::from_millis(500)), sqlx::query("select 1").execute(&pool)).await;
+        let probe =
+            tokio::time::timeout(interval.max(Duration::from_millis(500)), sqlx::query("select 1").execute(&pool))
+                .await;
         let status = match probe {
             Ok(Ok(_)) => ServingStatus::Serving,
             _ => ServingStatus::NotServing,

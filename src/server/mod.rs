@@ -73,7 +73,8 @@ impl Application {
         let mut conn = pool.acquire().await?;
         let secret = store::secrets::page_token_secret(&mut conn).await?;
         drop(conn);
-        let services = Services { pool: pool.clone(), clock: settings.clock.clone(), page_tokens: PageTokens::new(secret) };
+        let services =
+            Services { pool: pool.clone(), clock: settings.clock.clone(), page_tokens: PageTokens::new(secret) };
         Ok(Self { listener, settings, pool, services })
     }
 
@@ -89,7 +90,12 @@ impl Application {
         let (reporter, health_service) = tonic_health::server::health_reporter();
         health::set_all(&reporter, ServingStatus::NotServing).await;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let watcher = tokio::spawn(health::watch_database(pool.clone(), reporter.clone(), settings.health_interval, stop_rx.clone()));
+        let watcher = tokio::spawn(health::watch_database(
+            pool.clone(),
+            reporter.clone(),
+            settings.health_interval,
+            stop_rx.clone(),
+        ));
 
         // Both versions: grpcurl before 1.9 and some GUI clients still speak v1alpha.
         let reflection_v1 = reflection_builder().build_v1()?;

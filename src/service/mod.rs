@@ -57,7 +57,11 @@ pub fn require_role(principal: &Principal, allowed: &[Role], action: &str) -> Re
     let allowed: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
     Err(Error::PermissionDenied {
         reason: "ROLE_NOT_ALLOWED",
-        message: format!("{action} needs a key with role {}; this key has role {}", allowed.join(" or "), principal.role),
+        message: format!(
+            "{action} needs a key with role {}; this key has role {}",
+            allowed.join(" or "),
+            principal.role
+        ),
     })
 }
 
@@ -77,7 +81,10 @@ pub fn check_etag(field: &str, given: &str, current_revision: i64, resource: &st
         Some(revision) if revision == current_revision => Ok(()),
         Some(_) => Err(Error::Aborted {
             reason: "ETAG_MISMATCH",
-            message: format!("{resource} was changed since you read it (etag {given}, now {}); read it again and retry", etag(current_revision)),
+            message: format!(
+                "{resource} was changed since you read it (etag {given}, now {}); read it again and retry",
+                etag(current_revision)
+            ),
         }),
     }
 }

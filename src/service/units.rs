@@ -1,7 +1,6 @@
 //! Unit use cases.
 
 use chrono::NaiveDate;
-use serde_json::json;
 
 use super::{Change, Idempotency, Services, check_etag, record_change, require_role};
 use crate::auth::principal::{Principal, Role};
@@ -73,11 +72,17 @@ fn search_text(display_name: &str, code: &str) -> String {
 }
 
 fn snapshot(unit: &UnitRow) -> serde_json::Value {
-    serde_json::to_value(unit).unwrap_or_else(|_| json!(null))
+    // A row of plain columns always serializes; null would only hide a bug in the trail.
+    serde_json::to_value(unit).unwrap_or(serde_json::Value::Null)
 }
 
 /// Creates a unit (ADMIN).
-pub async fn create(svc: &Services, who: &Principal, new: NewUnit, idem: Option<Idempotency>) -> Result<UnitRow, Error> {
+pub async fn create(
+    svc: &Services,
+    who: &Principal,
+    new: NewUnit,
+    idem: Option<Idempotency>,
+) -> Result<UnitRow, Error> {
     require_role(who, WRITERS, "CreateUnit")?;
     let tenant = who.tenant.as_str();
     let mut tx = store::begin(&svc.pool, tenant).await?;
@@ -175,7 +180,13 @@ pub async fn list(
 }
 
 /// Changes a unit (ADMIN).
-pub async fn update(svc: &Services, who: &Principal, unit_id: &str, patch: UnitPatch, etag: &str) -> Result<UnitRow, Error> {
+pub async fn update(
+    svc: &Services,
+    who: &Principal,
+    unit_id: &str,
+    patch: UnitPatch,
+    etag: &str,
+) -> Result<UnitRow, Error> {
     require_role(who, WRITERS, "UpdateUnit")?;
     let tenant = who.tenant.as_str();
     let resource = name(unit_id);
@@ -212,7 +223,11 @@ pub async fn update(svc: &Services, who: &Principal, unit_id: &str, patch: UnitP
             let lineage = units::lineage(&mut tx, tenant, parent).await?;
             check_no_cycle(unit_id, parent, &lineage).map_err(|_| Error::FailedPrecondition {
                 reason: "UNIT_TREE_CYCLE",
-                message: format!("{} cannot be placed under {}: it is the unit itself or one of its descendants", resource, name(parent)),
+                message: format!(
+                    "{} cannot be placed under {}: it is the unit itself or one of its descendants",
+                    resource,
+                    name(parent)
+                ),
             })?;
         }
         after.parent_id = parent_id;
@@ -237,7 +252,13 @@ pub async fn update(svc: &Services, who: &Principal, unit_id: &str, patch: UnitP
 }
 
 /// Records that a unit ceased to exist (ADMIN).
-pub async fn dissolve(svc: &Services, who: &Principal, unit_id: &str, dissolution: Dissolution, etag: &str) -> Result<UnitRow, Error> {
+pub async fn dissolve(
+    svc: &Services,
+    who: &Principal,
+    unit_id: &str,
+    dissolution: Dissolution,
+    etag: &str,
+) -> Result<UnitRow, Error> {
     require_role(who, WRITERS, "DissolveUnit")?;
     let tenant = who.tenant.as_str();
     let resource = name(unit_id);
@@ -266,7 +287,10 @@ pub async fn dissolve(svc: &Services, who: &Principal, unit_id: &str, dissolutio
         if successor.valid_to.is_some() {
             return Err(Error::FailedPrecondition {
                 reason: "SUCCESSOR_DISSOLVED",
-                message: format!("the successor {} is itself dissolved; name the unit that exists now", name(successor_id)),
+                message: format!(
+                    "the successor {} is itself dissolved; name the unit that exists now",
+                    name(successor_id)
+                ),
             });
         }
     }

@@ -8,7 +8,13 @@ use sqlx::PgConnection;
 use super::StoreError;
 
 /// Appends an event of `event_type` about `resource`.
-pub async fn append(conn: &mut PgConnection, tenant: &str, event_type: &str, resource: &str, payload: Value) -> Result<(), StoreError> {
+pub async fn append(
+    conn: &mut PgConnection,
+    tenant: &str,
+    event_type: &str,
+    resource: &str,
+    payload: Value,
+) -> Result<(), StoreError> {
     sqlx::query("insert into events (tenant_id, type, resource, payload) values ($1, $2, $3, $4)")
         .bind(tenant)
         .bind(event_type)

@@ -24,7 +24,13 @@ pub enum Claim {
 /// A concurrent claimer of the same id waits on the unique key until the first
 /// transaction ends, then sees its outcome: the stored response if it committed, or a
 /// fresh claim if it rolled back. So concurrent retries create exactly one resource.
-pub async fn claim(conn: &mut PgConnection, tenant: &str, request_id: Uuid, method: &str, fingerprint: &[u8]) -> Result<Claim, StoreError> {
+pub async fn claim(
+    conn: &mut PgConnection,
+    tenant: &str,
+    request_id: Uuid,
+    method: &str,
+    fingerprint: &[u8],
+) -> Result<Claim, StoreError> {
     let inserted = sqlx::query(
         "insert into idempotency_keys (tenant_id, request_id, method, request_sha256)
          values ($1, $2, $3, $4)
@@ -55,7 +61,12 @@ pub async fn claim(conn: &mut PgConnection, tenant: &str, request_id: Uuid, meth
 }
 
 /// Stores the response of a fresh claim.
-pub async fn complete(conn: &mut PgConnection, tenant: &str, request_id: Uuid, response: Value) -> Result<(), StoreError> {
+pub async fn complete(
+    conn: &mut PgConnection,
+    tenant: &str,
+    request_id: Uuid,
+    response: Value,
+) -> Result<(), StoreError> {
     sqlx::query("update idempotency_keys set response = $3 where tenant_id = $1 and request_id = $2")
         .bind(tenant)
         .bind(request_id)

@@ -47,9 +47,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         use sqlx::Error as E;
         match &error {
-            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
-                StoreError::Unavailable(error)
-            }
+            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => StoreError::Unavailable(error),
             E::Database(db) => {
                 let code = db.code().unwrap_or_default().into_owned();
                 let constraint = db.constraint().unwrap_or_default().to_owned();
@@ -60,9 +58,7 @@ impl From<sqlx::Error> for StoreError {
                     "40001" | "40P01" => StoreError::Conflict(error),
                     // Connection exceptions, shutdown in progress, cannot connect now,
                     // too many connections.
-                    c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => {
-                        StoreError::Unavailable(error)
-                    }
+                    c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => StoreError::Unavailable(error),
                     _ => StoreError::Other(error),
                 }
             }
@@ -77,10 +73,7 @@ impl From<sqlx::Error> for StoreError {
 /// tenant into another's transaction.
 pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('followup.tenant_id', $1, true)")
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("select set_config('followup.tenant_id', $1, true)").bind(tenant).execute(&mut *tx).await?;
     Ok(tx)
 }
 

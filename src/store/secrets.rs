@@ -8,7 +8,5 @@ use super::StoreError;
 /// strong random source; every replica reads the same row, so a token from one replica is
 /// valid at another.
 pub async fn page_token_secret(conn: &mut PgConnection) -> Result<Vec<u8>, StoreError> {
-    Ok(sqlx::query_scalar("select value from service_secrets where name = 'page_token'")
-        .fetch_one(conn)
-        .await?)
+    Ok(sqlx::query_scalar("select value from service_secrets where name = 'page_token'").fetch_one(conn).await?)
 }

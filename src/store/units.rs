@@ -80,7 +80,12 @@ pub async fn insert(conn: &mut PgConnection, unit: &NewUnit<'_>) -> Result<UnitR
 
 /// The unit `unit_id` of `tenant`; with `lock`, locked until the transaction ends so a
 /// read-check-write cannot lose a concurrent update.
-pub async fn get(conn: &mut PgConnection, tenant: &str, unit_id: &str, lock: bool) -> Result<Option<UnitRow>, StoreError> {
+pub async fn get(
+    conn: &mut PgConnection,
+    tenant: &str,
+    unit_id: &str,
+    lock: bool,
+) -> Result<Option<UnitRow>, StoreError> {
     let lock = if lock { " for update" } else { "" };
     Ok(sqlx::query_as(&format!("select {COLUMNS} from units where tenant_id = $1 and unit_id = $2{lock}"))
         .bind(tenant)

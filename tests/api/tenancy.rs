@@ -1,0 +1,99 @@
+//! Tenant isolation: a key of one province never sees or changes another's data, through
+//! the API or, as a second wall, through the database role the service uses.
+
+use followup::api::proto::followup::v1::{self as pb, UnitKind};
+use sqlx::Connection;
+use tonic::Code;
+
+use crate::assert_error;
+use crate::helpers::TestApp;
+use crate::units::{create, unit};
+
+#[tokio::test]
+async fn a_tenant_never_sees_or_changes_another_tenants_units() {
+    let app = TestApp::spawn().await;
+    let mut a = app.units(&app.admin_key("hau-giang").await);
+    let mut b = app.units(&app.admin_key("can-tho").await);
+    create(&mut a, "snv", unit("Sở Nội vụ Hậu Giang", "SNV", UnitKind::Department)).await;
+    // The same ID and code are free in another province.
+    create(&mut b, "snv", unit("Sở Nội vụ Cần Thơ", "SNV", UnitKind::Department)).await;
+    create(&mut a, "only-a", unit("Chỉ Hậu Giang", "OA", UnitKind::Agency)).await;
+
+    let listed = b.list_units(pb::ListUnitsRequest::default()).await.unwrap().into_inner().units;
+    assert_eq!(listed.iter().map(|u| u.display_name.as_str()).collect::<Vec<_>>(), ["Sở Nội vụ Cần Thơ"]);
+    let found = b
+        .list_units(pb::ListUnitsRequest { filter: "\"hau giang\"".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .units;
+    assert!(found.is_empty());
+
+    let status = b.get_unit(pb::GetUnitRequest { name: "units/only-a".into() }).await.unwrap_err();
+    assert_error(&status, Code::NotFound, "RESOURCE_NOT_FOUND");
+    let status = b
+        .update_unit(pb::UpdateUnitRequest {
+            unit: Some(pb::Unit { name: "units/only-a".into(), display_name: "hijacked".into(), ..Default::default() }),
+            update_mask: Some(prost_types::FieldMask { paths: vec!["display_name".into()] }),
+        })
+        .await
+        .unwrap_err();
+    assert_error(&status, Code::NotFound, "RESOURCE_NOT_FOUND");
+    let status = b
+        .dissolve_unit(pb::DissolveUnitRequest { name: "units/only-a".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_error(&status, Code::NotFound, "RESOURCE_NOT_FOUND");
+    // Nor can another tenant's unit be named as parent.
+    let status = b
+        .create_unit(pb::CreateUnitRequest {
+            unit: Some(pb::Unit { parent: "units/only-a".into(), ..unit("X", "X", UnitKind::Agency) }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_error(&status, Code::NotFound, "RESOURCE_NOT_FOUND");
+
+    let a_unit = a.get_unit(pb::GetUnitRequest { name: "units/only-a".into() }).await.unwrap().into_inner();
+    assert_eq!(a_unit.display_name, "Chỉ Hậu Giang");
+    assert_eq!(a_unit.etag, "r1");
+}
+
+#[tokio::test]
+async fn row_level_security_holds_even_without_a_tenant_filter() {
+    let app = TestApp::spawn().await;
+    let mut a = app.units(&app.admin_key("hau-giang").await);
+    let mut b = app.units(&app.admin_key("can-tho").await);
+    create(&mut a, "a1", unit("A1", "A1", UnitKind::Agency)).await;
+    create(&mut b, "b1", unit("B1", "B1", UnitKind::Agency)).await;
+
+    // The application's role, with one tenant set, querying with no tenant filter at all.
+    let mut conn = app.operator().await;
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("set local role followup_app").execute(&mut *tx).await.unwrap();
+    sqlx::query("select set_config('followup.tenant_id', 'hau-giang', true)").execute(&mut *tx).await.unwrap();
+    for table in ["units", "api_keys", "audit_records", "events", "idempotency_keys", "tenants"] {
+        let tenants: Vec<String> =
+            sqlx::query_scalar(&format!("select distinct tenant_id from {table}")).fetch_all(&mut *tx).await.unwrap();
+        assert!(tenants.iter().all(|t| t == "hau-giang"), "{table} leaked {tenants:?}");
+    }
+    let changed = sqlx::query("update units set display_name = 'x'").execute(&mut *tx).await.unwrap().rows_affected();
+    assert_eq!(changed, 1, "only the own tenant's unit is reachable");
+    // Writing a row for another tenant is refused by the policy's check.
+    let error = sqlx::query("insert into units (tenant_id, unit_id, display_name, code, kind, valid_from, search_text) values ('can-tho', 'evil', 'x', 'EV', 'OTHER', '2025-01-01', 'x')")
+        .execute(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("row-level security"), "{error}");
+    tx.rollback().await.unwrap();
+
+    // With no tenant set, nothing at all is visible.
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("set local role followup_app").execute(&mut *tx).await.unwrap();
+    let count: i64 = sqlx::query_scalar("select count(*) from units").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(count, 0);
+    // The audit trail is append-only for the application's role.
+    let error = sqlx::query("delete from audit_records").execute(&mut *tx).await.unwrap_err();
+    assert!(error.to_string().contains("permission denied"), "{error}");
+    tx.rollback().await.unwrap();
+}
