@@ -83,6 +83,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeyCommand),
+    /// Ask the running server (at --listen) whether it is SERVING; exit 0 if so. For
+    /// container health checks, where no other gRPC client is at hand.
+    Healthcheck,
 }
 
 /// Tenant subcommands.

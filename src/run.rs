@@ -60,6 +60,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Keys(ref command)) => keys(&cli.db, command).await,
+        Some(Command::Healthcheck) => healthcheck(cli.serve.listen).await,
+    }
+}
+
+async fn healthcheck(listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    // A server listening on every address is reached on loopback.
+    let ip = if listen.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { listen.ip() };
+    let addr = std::net::SocketAddr::new(ip, listen.port());
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(2))
+        .connect()
+        .await?;
+    let response = HealthClient::new(channel).check(HealthCheckRequest { service: String::new() }).await?;
+    match response.into_inner().status() {
+        ServingStatus::Serving => {
+            println!("SERVING");
+            Ok(())
+        }
+        other => anyhow::bail!("{addr} is {}", other.as_str_name()),
     }
 }
 

@@ -91,6 +91,28 @@ pub async fn fresh_database() -> PgConnectOptions {
     cluster.admin.clone().database(&name)
 }
 
+/// A fresh database, as a URL for the `followup` binary.
+pub async fn fresh_database_url() -> String {
+    let options = fresh_database().await;
+    let database = options.get_database().expect("a database name").to_owned();
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => {
+            // Same server and credentials, other database.
+            let (base, query) = url.split_once('?').map_or((url.as_str(), None), |(b, q)| (b, Some(q)));
+            let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+            format!("{server}/{database}{}", query.map(|q| format!("?{q}")).unwrap_or_default())
+        }
+        Err(_) => {
+            let socket = options.get_socket().expect("the managed cluster listens on a socket").display().to_string();
+            format!(
+                "postgres://{}@localhost/{database}?host={socket}&port={}",
+                options.get_username(),
+                options.get_port()
+            )
+        }
+    }
+}
+
 /// Sends `authorization: Bearer <key>` with every call.
 #[derive(Clone)]
 pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);

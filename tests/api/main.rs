@@ -5,8 +5,10 @@
 mod helpers;
 
 mod auth;
+mod binary;
 mod grpcurl;
 mod health;
+mod reflection;
 mod tenancy;
 mod units;
 mod units_concurrency;
