@@ -37,6 +37,13 @@ impl Violations {
     pub fn finish(self) -> Result<(), Error> {
         if self.0.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(self.0)) }
     }
+
+    /// The value built from the checked fields when nothing was noted. `value` is `None`
+    /// exactly when some check failed, so a `None` with no violation is a bug in the caller.
+    pub fn finish_with<T>(self, value: Option<T>) -> Result<T, Error> {
+        self.finish()?;
+        value.ok_or_else(|| Error::Internal(anyhow::anyhow!("a request field failed its check without a violation")))
+    }
 }
 
 /// The caller the auth layer authenticated.

@@ -148,13 +148,16 @@ impl pb::unit_service_server::UnitService for UnitApi {
         let kind = v.check("unit.kind", kind_from_proto(unit.kind));
         let parent_id = v.check("unit.parent", optional_unit(&unit.parent));
         let valid_from = v.check("unit.valid_from", date(unit.valid_from.as_ref()));
-        v.finish()?;
-        let (Some(display_name), Some(code), Some(kind), Some(parent_id), Some(valid_from)) =
-            (display_name, code, kind, parent_id, valid_from)
-        else {
-            unreachable!("Violations::finish returned Ok, so every check passed")
-        };
-        let new = units::NewUnit { unit_id, display_name, code, kind, parent_id, valid_from };
+        let new = v.finish_with((|| {
+            Some(units::NewUnit {
+                unit_id,
+                display_name: display_name?,
+                code: code?,
+                kind: kind?,
+                parent_id: parent_id?,
+                valid_from: valid_from?,
+            })
+        })())?;
         let row = units::create(&self.services, &who, new, idem).await?;
         Ok(Response::new(to_proto(row)))
     }
@@ -224,13 +227,10 @@ impl pb::unit_service_server::UnitService for UnitApi {
         let valid_to = v.check("valid_to", date(req.valid_to.as_ref()));
         let successor_id = v.check("successor", optional_unit(&req.successor));
         let reason = v.check("reason", text::multi_line(&req.reason, MAX_REASON_CHARS, false));
-        v.finish()?;
-        let (Some(unit_id), Some(valid_to), Some(successor_id), Some(reason)) =
-            (unit_id, valid_to, successor_id, reason)
-        else {
-            unreachable!("Violations::finish returned Ok, so every check passed")
-        };
-        let dissolution = units::Dissolution { valid_to, successor_id, reason: Some(reason).filter(|r| !r.is_empty()) };
+        let (unit_id, dissolution) = v.finish_with((|| {
+            let reason = Some(reason?).filter(|r| !r.is_empty());
+            Some((unit_id?, units::Dissolution { valid_to: valid_to?, successor_id: successor_id?, reason }))
+        })())?;
         let row = units::dissolve(&self.services, &who, &unit_id, dissolution, &req.etag).await?;
         Ok(Response::new(to_proto(row)))
     }
