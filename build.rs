@@ -4,7 +4,13 @@
 use std::{env, path::PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/followup/v1/unit.proto"];
+    let protos = [
+        "proto/followup/v1/conclusion.proto",
+        "proto/followup/v1/plan.proto",
+        "proto/followup/v1/recommendation.proto",
+        "proto/followup/v1/task.proto",
+        "proto/followup/v1/unit.proto",
+    ];
     println!("cargo:rerun-if-changed=proto");
     let fds = protox::compile(protos, ["proto"])?;
 

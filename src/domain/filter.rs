@@ -3,7 +3,7 @@
 //! ```text
 //! filter     = term { "AND" term }
 //! term       = comparison | text
-//! comparison = field ( "=" | "!=" ) value
+//! comparison = field ( "=" | "!=" | "<" | "<=" | ">" | ">=" ) value
 //! value      = string | identifier        (identifiers are enum values)
 //! text       = string                     (a free-text search)
 //! string     = '"' { char | '\"' | '\\' } '"'
@@ -24,6 +24,14 @@ pub enum Op {
     Eq,
     /// `!=`
     Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
 }
 
 impl fmt::Display for Op {
@@ -31,6 +39,10 @@ impl fmt::Display for Op {
         f.write_str(match self {
             Op::Eq => "=",
             Op::Ne => "!=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
         })
     }
 }
@@ -74,8 +86,7 @@ pub struct FilterError {
 enum Token {
     Ident(String),
     Str(String),
-    Eq,
-    Ne,
+    Op(Op),
     And,
 }
 
@@ -93,14 +104,24 @@ fn tokenize(input: &str) -> Result<Vec<(usize, Token)>, FilterError> {
         if c.is_whitespace() {
             i += 1;
         } else if c == '=' {
-            tokens.push((start, Token::Eq));
+            tokens.push((start, Token::Op(Op::Eq)));
             i += 1;
         } else if c == '!' {
             if chars.get(i + 1) != Some(&'=') {
                 return Err(error("expected '=' after '!'", i + 1));
             }
-            tokens.push((start, Token::Ne));
+            tokens.push((start, Token::Op(Op::Ne)));
             i += 2;
+        } else if c == '<' || c == '>' {
+            let or_equal = chars.get(i + 1) == Some(&'=');
+            let op = match (c, or_equal) {
+                ('<', false) => Op::Lt,
+                ('<', true) => Op::Le,
+                (_, false) => Op::Gt,
+                (_, true) => Op::Ge,
+            };
+            tokens.push((start, Token::Op(op)));
+            i += if or_equal { 2 } else { 1 };
         } else if c == '"' {
             i += 1;
             let mut value = String::new();
@@ -154,10 +175,9 @@ pub fn parse(input: &str) -> Result<Vec<Term>, FilterError> {
             Some((_, Token::Str(text))) => terms.push(Term::Text(text)),
             Some((_, Token::Ident(field))) => {
                 let op = match iter.next() {
-                    Some((_, Token::Eq)) => Op::Eq,
-                    Some((_, Token::Ne)) => Op::Ne,
-                    Some((p, _)) => return Err(error(format!("expected '=' or '!=' after {field}"), p)),
-                    None => return Err(error(format!("expected '=' or '!=' after {field}"), length)),
+                    Some((_, Token::Op(op))) => op,
+                    Some((p, _)) => return Err(error(format!("expected an operator (=, !=, <, <=, >, >=) after {field}"), p)),
+                    None => return Err(error(format!("expected an operator (=, !=, <, <=, >, >=) after {field}"), length)),
                 };
                 let value = match iter.next() {
                     Some((_, Token::Str(s))) => Value::Str(s),
@@ -203,6 +223,19 @@ mod tests {
                 Term::Text("sở nội vụ".into()),
             ]
         );
+    }
+
+    #[test]
+    fn parses_ordering_operators() {
+        let terms = parse(r#"due_date >= "2020-06-01" AND due_date < "2020-07-01" AND a <= x AND b > y"#).unwrap();
+        let ops: Vec<Op> = terms
+            .iter()
+            .map(|t| match t {
+                Term::Compare { op, .. } => *op,
+                Term::Text(_) => panic!("no text here"),
+            })
+            .collect();
+        assert_eq!(ops, [Op::Ge, Op::Lt, Op::Le, Op::Gt]);
     }
 
     #[test]

@@ -2,9 +2,13 @@
 //! value that is valid by construction, or says exactly what is wrong.
 
 pub mod calendar;
+pub mod document_ref;
 pub mod filter;
 pub mod page_token;
+pub mod plan;
+pub mod recommendation;
 pub mod resource_name;
+pub mod task;
 pub mod text;
 pub mod unit;
 

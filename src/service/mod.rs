@@ -1,6 +1,11 @@
 //! Use cases: each public function is one RPC's work in one transaction, with its
 //! authorization, domain checks, audit record and event. No gRPC types here.
 
+pub mod conclusions;
+pub mod plans;
+pub mod recommendations;
+pub mod refs;
+pub mod tasks;
 pub mod units;
 
 use std::sync::Arc;
@@ -10,9 +15,9 @@ use uuid::Uuid;
 
 use crate::auth::principal::{Principal, Role};
 use crate::domain::calendar::Clock;
-use crate::domain::page_token::PageTokens;
+use crate::domain::page_token::{PageTokens, TokenScope};
 use crate::error::Error;
-use crate::store::{Tx, audit, events};
+use crate::store::{Tx, audit, events, idempotency};
 
 /// What every use case needs: the pool, the clock and the page-token signer.
 #[derive(Debug, Clone)]
@@ -46,6 +51,41 @@ pub fn page_size(requested: i32) -> Result<i64, Error> {
         0 => Ok(DEFAULT_PAGE_SIZE),
         n => Ok(i64::from(n).min(MAX_PAGE_SIZE)),
     }
+}
+
+/// The position a page token resumes after, or `None` for the first page.
+pub fn page_position<P: serde::de::DeserializeOwned>(
+    svc: &Services,
+    scope: TokenScope<'_>,
+    token: &str,
+) -> Result<Option<P>, Error> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let position = svc.page_tokens.decode(scope, token).map_err(|e| Error::invalid("page_token", e))?;
+    // The MAC held, so the position is ours: failing to read it would be our bug.
+    serde_json::from_str(&position).map(Some).map_err(|e| Error::Internal(e.into()))
+}
+
+/// Cuts `rows` (fetched with one row more than `size`) to a page, and the token of the
+/// next page: empty exactly when no row follows, so the last page has no token.
+pub fn page<T, P: serde::Serialize>(
+    svc: &Services,
+    scope: TokenScope<'_>,
+    mut rows: Vec<T>,
+    size: i64,
+    position: impl Fn(&T) -> P,
+) -> (Vec<T>, String) {
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    if rows.len() <= size {
+        return (rows, String::new());
+    }
+    rows.truncate(size);
+    let token = rows
+        .last()
+        .map(|last| svc.page_tokens.encode(scope, &serde_json::to_string(&position(last)).unwrap_or_default()))
+        .unwrap_or_default();
+    (rows, token)
 }
 
 /// Refuses callers whose role is not among `allowed`, before anything is read, so a
@@ -87,6 +127,49 @@ pub fn check_etag(field: &str, given: &str, current_revision: i64, resource: &st
             ),
         }),
     }
+}
+
+/// Claims `idem`'s request id for `method` in `tx`: `Some` is the stored first response
+/// of an earlier call with the same id, to return as it is; `None` means go ahead, then
+/// [`remember`] the response in the same transaction.
+pub async fn replay<T: serde::de::DeserializeOwned>(
+    tx: &mut Tx,
+    who: &Principal,
+    method: &str,
+    idem: Option<&Idempotency>,
+) -> Result<Option<T>, Error> {
+    let Some(idem) = idem else { return Ok(None) };
+    match idempotency::claim(tx, &who.tenant, idem.request_id, method, &idem.fingerprint).await? {
+        idempotency::Claim::Fresh => Ok(None),
+        idempotency::Claim::Replay(response) => serde_json::from_value(response).map(Some).map_err(|e| Error::Internal(e.into())),
+        idempotency::Claim::Reused => {
+            Err(Error::invalid("request_id", "was already used for a different request; use a new UUID"))
+        }
+    }
+}
+
+/// Stores the response of a call whose request id [`replay`] claimed.
+pub async fn remember<T: serde::Serialize>(
+    tx: &mut Tx,
+    who: &Principal,
+    idem: Option<&Idempotency>,
+    response: &T,
+) -> Result<(), Error> {
+    if let Some(idem) = idem {
+        idempotency::complete(tx, &who.tenant, idem.request_id, snapshot(response)).await?;
+    }
+    Ok(())
+}
+
+/// A row as JSON for the audit trail and stored responses. Rows of plain columns always
+/// serialize; null would only hide a bug in the trail.
+pub fn snapshot<T: serde::Serialize>(row: &T) -> serde_json::Value {
+    serde_json::to_value(row).unwrap_or(serde_json::Value::Null)
+}
+
+/// The error for a resource the caller's tenant does not have.
+pub fn not_found(resource: impl Into<String>) -> Error {
+    Error::NotFound { resource: resource.into() }
 }
 
 /// One audited change: the audit record and the outgoing event that every write leaves in

@@ -2,14 +2,16 @@
 
 use chrono::NaiveDate;
 
-use super::{Change, Idempotency, Services, check_etag, record_change, require_role};
+use super::{
+    Change, Idempotency, Services, check_etag, page, page_position, record_change, remember, replay, require_role, snapshot,
+};
 use crate::auth::principal::{Principal, Role};
 use crate::domain::page_token::TokenScope;
 use crate::domain::resource_name;
 use crate::domain::text::fold_for_search;
 use crate::domain::unit::{UnitKind, check_no_cycle, check_parent_open};
 use crate::error::Error;
-use crate::store::{self, idempotency, units};
+use crate::store::{self, units};
 
 pub use units::{UnitQuery, UnitRow};
 
@@ -71,10 +73,6 @@ fn search_text(display_name: &str, code: &str) -> String {
     fold_for_search(&format!("{display_name} {code}"))
 }
 
-fn snapshot(unit: &UnitRow) -> serde_json::Value {
-    // A row of plain columns always serializes; null would only hide a bug in the trail.
-    serde_json::to_value(unit).unwrap_or(serde_json::Value::Null)
-}
 
 /// Creates a unit (ADMIN).
 pub async fn create(
@@ -86,16 +84,8 @@ pub async fn create(
     require_role(who, WRITERS, "CreateUnit")?;
     let tenant = who.tenant.as_str();
     let mut tx = store::begin(&svc.pool, tenant).await?;
-    if let Some(idem) = &idem {
-        match idempotency::claim(&mut tx, tenant, idem.request_id, "CreateUnit", &idem.fingerprint).await? {
-            idempotency::Claim::Fresh => {}
-            idempotency::Claim::Replay(response) => {
-                return serde_json::from_value(response).map_err(|e| Error::Internal(e.into()));
-            }
-            idempotency::Claim::Reused => {
-                return Err(Error::invalid("request_id", "was already used for a different request; use a new UUID"));
-            }
-        }
+    if let Some(replay) = replay(&mut tx, who, "CreateUnit", idem.as_ref()).await? {
+        return Ok(replay);
     }
     if let Some(parent_id) = &new.parent_id {
         let parent = units::get(&mut tx, tenant, parent_id, true)
@@ -120,7 +110,6 @@ pub async fn create(
     )
     .await?;
     let resource = name(&row.unit_id);
-    let after = snapshot(&row);
     record_change(
         &mut tx,
         who,
@@ -131,13 +120,11 @@ pub async fn create(
             request_id: idem.as_ref().map(|i| i.request_id),
             reason: None,
             before: None,
-            after: Some(after.clone()),
+            after: Some(snapshot(&row)),
         },
     )
     .await?;
-    if let Some(idem) = &idem {
-        idempotency::complete(&mut tx, tenant, idem.request_id, after).await?;
-    }
+    remember(&mut tx, who, idem.as_ref(), &row).await?;
     store::commit(tx).await?;
     Ok(row)
 }
@@ -160,23 +147,11 @@ pub async fn list(
     page_token: &str,
 ) -> Result<(Vec<UnitRow>, String), Error> {
     let scope = TokenScope { tenant: &who.tenant, method: "ListUnits", filter };
-    let after = if page_token.is_empty() {
-        None
-    } else {
-        Some(svc.page_tokens.decode(scope, page_token).map_err(|e| Error::invalid("page_token", e))?)
-    };
+    let after: Option<String> = page_position(svc, scope, page_token)?;
     let mut tx = store::begin(&svc.pool, &who.tenant).await?;
-    // One row more than the page tells whether another page follows, so the last page
-    // has an empty token instead of leading to an empty page.
-    let mut rows = units::list(&mut tx, &who.tenant, query, after.as_deref(), page_size + 1).await?;
+    let rows = units::list(&mut tx, &who.tenant, query, after.as_deref(), page_size + 1).await?;
     store::commit(tx).await?;
-    let next = if rows.len() as i64 > page_size {
-        rows.truncate(page_size as usize);
-        rows.last().map(|last| svc.page_tokens.encode(scope, &last.unit_id)).unwrap_or_default()
-    } else {
-        String::new()
-    };
-    Ok((rows, next))
+    Ok(page(svc, scope, rows, page_size, |row| row.unit_id.clone()))
 }
 
 /// Changes a unit (ADMIN).

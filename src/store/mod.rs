@@ -2,10 +2,13 @@
 //! caller owns begin and commit, so one use case is one transaction.
 
 pub mod audit;
+pub mod conclusions;
 pub mod events;
 pub mod idempotency;
 pub mod keys;
+pub mod plans;
 pub mod secrets;
+pub mod tasks;
 pub mod tenants;
 pub mod units;
 
@@ -80,4 +83,28 @@ pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
 /// Commits `tx`.
 pub async fn commit(tx: Tx) -> Result<(), StoreError> {
     Ok(tx.commit().await?)
+}
+
+/// `%text%` with LIKE's own metacharacters escaped, so a search for `50%` means 50%.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_metacharacters_are_escaped() {
+        assert_eq!(like_pattern(r"50%_a\b"), r"%50\%\_a\\b%");
+    }
 }

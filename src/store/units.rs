@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-use super::StoreError;
+use super::{StoreError, like_pattern};
 
 /// A unit as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -57,6 +57,19 @@ pub struct NewUnit<'a> {
     pub valid_from: NaiveDate,
     /// The folded search text.
     pub search_text: &'a str,
+}
+
+/// Which of `ids` exist in `tenant`, with their `valid_to` (None while active).
+pub async fn existing(
+    conn: &mut PgConnection,
+    tenant: &str,
+    ids: &[String],
+) -> Result<Vec<(String, Option<NaiveDate>)>, StoreError> {
+    Ok(sqlx::query_as("select unit_id, valid_to from units where tenant_id = $1 and unit_id = any($2)")
+        .bind(tenant)
+        .bind(ids)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Inserts a unit.
@@ -167,20 +180,6 @@ pub async fn list(
     Ok(sql.build_query_as().fetch_all(conn).await?)
 }
 
-/// `%text%` with LIKE's own metacharacters escaped, so a search for `50%` means 50%.
-fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
 /// Writes the changeable fields of `unit` and bumps its revision.
 pub async fn update(conn: &mut PgConnection, unit: &UnitRow, search_text: &str) -> Result<UnitRow, StoreError> {
     Ok(sqlx::query_as(&format!(
@@ -202,14 +201,4 @@ pub async fn update(conn: &mut PgConnection, unit: &UnitRow, search_text: &str) 
     .bind(search_text)
     .fetch_one(conn)
     .await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like_pattern;
-
-    #[test]
-    fn like_metacharacters_are_escaped() {
-        assert_eq!(like_pattern(r"50%_a\b"), r"%50\%\_a\\b%");
-    }
 }
