@@ -102,10 +102,27 @@ impl From<StoreError> for Error {
                     reason: "UNIT_ALREADY_EXISTS",
                     message: "a unit with this ID already exists".into(),
                 },
+                "conclusions_pkey" | "recommendations_pkey" | "plans_pkey" | "tasks_pkey" => Error::AlreadyExists {
+                    reason: "RESOURCE_ALREADY_EXISTS",
+                    message: "a resource with this ID already exists; choose another ID or leave it empty".into(),
+                },
+                "conclusions_document_ref_key" => Error::AlreadyExists {
+                    reason: "DOCUMENT_REF_TAKEN",
+                    message: "a conclusion with this document reference from this issuer and year is already recorded"
+                        .into(),
+                },
+                "plans_document_ref_key" => Error::AlreadyExists {
+                    reason: "DOCUMENT_REF_TAKEN",
+                    message: "a plan with this document reference from this issuing unit and year already exists".into(),
+                },
+                "deadline_extensions_pending_key" => Error::FailedPrecondition {
+                    reason: "EXTENSION_PENDING",
+                    message: "the task already has an extension request awaiting a decision".into(),
+                },
                 _ => Error::Internal(error.into()),
             },
             StoreError::ForeignKeyViolation { ref constraint } => match constraint.as_str() {
-                "units_parent_fkey" | "units_successor_fkey" | "api_keys_unit_fkey" => Error::FailedPrecondition {
+                c if c.ends_with("unit_fkey") || c == "units_parent_fkey" || c == "units_successor_fkey" => Error::FailedPrecondition {
                     reason: "UNIT_MISSING",
                     message: "the referenced unit does not exist".into(),
                 },

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::proto::google::r#type::Date;
 use crate::auth::principal::Principal;
-use crate::domain::Violation;
+use crate::domain::resource_name::{self, NameError};
+use crate::domain::{Violation, text};
 use crate::error::Error;
 use crate::service::Idempotency;
 
@@ -44,6 +45,74 @@ impl Violations {
         self.finish()?;
         value.ok_or_else(|| Error::Internal(anyhow::anyhow!("a request field failed its check without a violation")))
     }
+}
+
+/// A caller-chosen resource ID (AIP-133): empty means the server generates one.
+pub fn chosen_id(id: &str) -> Result<Option<String>, NameError> {
+    if id.is_empty() { Ok(None) } else { resource_name::validate_id(id).map(|()| Some(id.to_owned())) }
+}
+
+/// The ID in an optional reference such as a parent: empty is `None`.
+pub fn optional_id(collection: &'static str, name: &str) -> Result<Option<String>, NameError> {
+    if name.is_empty() { Ok(None) } else { resource_name::parse(collection, name).map(Some) }
+}
+
+/// The IDs in a list of resource names of one collection: each checked, no repeats,
+/// at most `max`. Violations name the element, e.g. `task.coordinating_units[2]`.
+pub fn ids(v: &mut Violations, field: &str, collection: &'static str, names: &[String], max: usize) -> Option<Vec<String>> {
+    if names.len() > max {
+        v.add(field, format!("at most {max} entries are allowed (got {})", names.len()));
+        return None;
+    }
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    let before = v.0.len();
+    for (index, name) in names.iter().enumerate() {
+        match resource_name::parse(collection, name) {
+            Ok(id) if out.contains(&id) => v.add(&format!("{field}[{index}]"), format!("{name} is listed twice")),
+            Ok(id) => out.push(id),
+            Err(error) => v.add(&format!("{field}[{index}]"), error),
+        }
+    }
+    (v.0.len() == before).then_some(out)
+}
+
+/// The request-wide limit on free texts (summaries, descriptions), in characters.
+pub const MAX_LONG_TEXT: usize = 20_000;
+/// The limit on titles.
+pub const MAX_TITLE: usize = 500;
+/// The limit on names of bodies and places.
+pub const MAX_NAME: usize = 300;
+/// The limit on reasons and comments.
+pub const MAX_REASON: usize = 2000;
+
+/// A required one-line title.
+pub fn title(input: &str) -> Result<String, text::TextError> {
+    text::single_line(input, MAX_TITLE, true)
+}
+
+/// An optional long text.
+pub fn long_text(input: &str) -> Result<String, text::TextError> {
+    text::multi_line(input, MAX_LONG_TEXT, false)
+}
+
+/// A reason or comment; `required` says whether it may be empty.
+pub fn reason(input: &str, required: bool) -> Result<String, text::TextError> {
+    text::multi_line(input, MAX_REASON, required)
+}
+
+/// A required calendar date.
+pub fn required_date(value: Option<&Date>) -> Result<NaiveDate, String> {
+    date(value)?.ok_or_else(|| "is required".to_owned())
+}
+
+/// The update mask's paths, or INVALID_ARGUMENT when there are none: an empty mask is
+/// refused rather than guessed.
+pub fn mask_paths(mask: Option<prost_types::FieldMask>, example: &str) -> Result<Vec<String>, Error> {
+    let paths = mask.map(|m| m.paths).unwrap_or_default();
+    if paths.is_empty() {
+        return Err(Error::invalid("update_mask", format!("is required: name the fields to change, e.g. {example}")));
+    }
+    Ok(paths)
 }
 
 /// The caller the auth layer authenticated.

@@ -2,7 +2,12 @@
 //! else. Each RPC parses its request (collecting every bad field), calls one use case and
 //! converts the result.
 
+pub mod conclusions;
 pub mod convert;
+pub mod filter_terms;
+pub mod plans;
 pub mod proto;
+pub mod recommendations;
 pub mod status;
+pub mod tasks;
 pub mod units;

@@ -2,9 +2,10 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{Violations, date, date_to_proto, idempotency, principal, timestamp};
+use super::convert::{Violations, chosen_id, date, date_to_proto, idempotency, optional_id, principal, timestamp};
 use super::proto::followup::v1 as pb;
-use crate::domain::filter::{self, Op, Term, Value};
+use super::filter_terms::FilterTerms;
+use crate::domain::filter;
 use crate::domain::resource_name;
 use crate::domain::text;
 use crate::domain::unit::{MAX_DISPLAY_NAME_CHARS, UnitKind, parse_code};
@@ -69,7 +70,7 @@ fn to_proto(row: units::UnitRow) -> pb::Unit {
 
 /// A unit reference such as `parent`: empty is `None`.
 fn optional_unit(name: &str) -> Result<Option<String>, resource_name::NameError> {
-    if name.is_empty() { Ok(None) } else { resource_name::parse(units::COLLECTION, name).map(Some) }
+    optional_id(units::COLLECTION, name)
 }
 
 fn unit_name(field: &str, name: &str) -> Result<String, Error> {
@@ -81,48 +82,31 @@ fn display_name(input: &str) -> Result<String, text::TextError> {
 }
 
 /// Translates a ListUnits filter (see the proto) into a query.
-fn unit_query(filter_text: &str) -> Result<units::UnitQuery, Error> {
-    let terms = filter::parse(filter_text).map_err(|e| Error::invalid("filter", e))?;
+fn unit_query(filter: &str) -> Result<units::UnitQuery, Error> {
     let mut query = units::UnitQuery::default();
-    for term in terms {
-        match term {
-            Term::Text(text) => {
-                let folded = text::fold_for_search(&text);
-                if !folded.is_empty() {
-                    query.texts.push(folded);
-                }
-            }
-            Term::Compare { field, op: Op::Eq, value: Value::Str(value) } if field == "parent" => {
-                let parent = optional_unit(&value).map_err(|e| Error::invalid("filter", format!("parent {e}")))?;
+    let mut terms = FilterTerms::parse(filter)?;
+    query.texts = terms.texts();
+    while let Some(term) = terms.next_comparison() {
+        match term.field.as_str() {
+            "parent" => {
+                let parent = optional_unit(&term.string_eq()?).map_err(|e| Error::invalid("filter", format!("parent {e}")))?;
                 query.parent = Some(parent);
             }
-            Term::Compare { field, op: Op::Eq, value: Value::Ident(value) } if field == "kind" => {
-                let kind = pb::UnitKind::from_str_name(&value)
-                    .filter(|k| *k != pb::UnitKind::Unspecified)
-                    .ok_or_else(|| Error::invalid("filter", format!("{value} is not a UnitKind value")))?;
-                let kind = kind_from_proto(kind as i32).map_err(|e| Error::invalid("filter", e))?;
+            "kind" => {
+                let kind = term.enum_eq("UnitKind", |name| {
+                    pb::UnitKind::from_str_name(name).and_then(|k| kind_from_proto(k as i32).ok())
+                })?;
                 query.kind = Some(kind.as_str().to_owned());
             }
-            Term::Compare { field, op: Op::Eq, value: Value::Str(value) } if field == "code" => {
-                query.code = Some(text::normalize(&value));
-            }
-            Term::Compare { field, op: Op::Eq, value: Value::Str(value) } if field == "active_on" => {
-                let day = chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d").map_err(|_| {
-                    Error::invalid("filter", format!("active_on takes a date as \"YYYY-MM-DD\", not {value:?}"))
-                })?;
+            "code" => query.code = Some(text::normalize(&term.string_eq()?)),
+            "active_on" => {
+                let (op, day) = term.date()?;
+                if op != filter::Op::Eq {
+                    return Err(Error::invalid("filter", "active_on takes = and a date, e.g. active_on = \"2025-07-01\""));
+                }
                 query.active_on = Some(day);
             }
-            Term::Compare { field, op, value } => {
-                let known = ["parent", "kind", "code", "active_on"];
-                let description = if known.contains(&field.as_str()) {
-                    format!(
-                        "{field} {op} {value:?} is not supported; see ListUnitsRequest.filter for the forms each field takes"
-                    )
-                } else {
-                    format!("unknown field {field:?}; filterable fields are {}", known.join(", "))
-                };
-                return Err(Error::invalid("filter", description));
-            }
+            _ => return Err(term.unknown(&["parent", "kind", "code", "active_on"])),
         }
     }
     Ok(query)
@@ -135,11 +119,7 @@ impl pb::unit_service_server::UnitService for UnitApi {
         let req = request.into_inner();
         let mut v = Violations::default();
         let idem = v.check("request_id", idempotency(&req.request_id, &req)).flatten();
-        let unit_id = if req.unit_id.is_empty() {
-            None
-        } else {
-            v.check("unit_id", resource_name::validate_id(&req.unit_id)).map(|_| req.unit_id.clone())
-        };
+        let unit_id = v.check("unit_id", chosen_id(&req.unit_id)).flatten();
         let Some(unit) = req.unit else {
             return Err(Error::invalid("unit", "is required").into());
         };

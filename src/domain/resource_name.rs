@@ -11,8 +11,8 @@ pub enum NameError {
     /// The name is empty.
     #[error("is required")]
     Empty,
-    /// The name is not of the form `{collection}/{id}`.
-    #[error("must have the form {collection}/{{id}}")]
+    /// The name is not of the form `{collection}/{id}` (or a nested form under it).
+    #[error("must be a resource name starting with {collection}/, e.g. {collection}/abc")]
     WrongPattern {
         /// The expected collection, e.g. `units`.
         collection: &'static str,
@@ -48,6 +48,21 @@ pub fn parse(collection: &'static str, name: &str) -> Result<String, NameError> 
     Ok(id.to_owned())
 }
 
+/// The two IDs in `{parent}/{parent_id}/{child}/{child_id}`, e.g.
+/// `plans/963-kh-ubnd/tasks/t1`.
+pub fn parse_nested(parent: &'static str, child: &'static str, name: &str) -> Result<(String, String), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    let wrong = || NameError::WrongPattern { collection: parent };
+    let rest = name.strip_prefix(parent).and_then(|r| r.strip_prefix('/')).ok_or_else(wrong)?;
+    let (parent_id, rest) = rest.split_once('/').ok_or_else(wrong)?;
+    let child_id = rest.strip_prefix(child).and_then(|r| r.strip_prefix('/')).ok_or_else(wrong)?;
+    validate_id(parent_id)?;
+    validate_id(child_id)?;
+    Ok((parent_id.to_owned(), child_id.to_owned()))
+}
+
 /// `{collection}/{id}`.
 pub fn format(collection: &str, id: &str) -> String {
     format!("{collection}/{id}")
@@ -81,6 +96,14 @@ mod tests {
         assert!(matches!(parse("units", "units/a/b"), Err(NameError::BadId(_))));
         assert!(matches!(parse("units", "units/Sở"), Err(NameError::BadId(_))));
         assert!(matches!(parse("units", "units/x'--"), Err(NameError::BadId(_))));
+    }
+
+    #[test]
+    fn parses_nested_names() {
+        assert_eq!(parse_nested("plans", "tasks", "plans/p1/tasks/t1"), Ok(("p1".into(), "t1".into())));
+        for bad in ["", "plans/p1", "plans/p1/tasks", "plans/p1/tasks/", "plans/p1/reports/t1", "tasks/p1/plans/t1", "plans/P/tasks/t"] {
+            assert!(parse_nested("plans", "tasks", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

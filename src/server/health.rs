@@ -8,7 +8,13 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The services whose health is reported, besides the overall `""`.
-pub const SERVICE_NAMES: &[&str] = &["followup.v1.UnitService"];
+pub const SERVICE_NAMES: &[&str] = &[
+    "followup.v1.ConclusionService",
+    "followup.v1.PlanService",
+    "followup.v1.RecommendationService",
+    "followup.v1.TaskService",
+    "followup.v1.UnitService",
+];
 
 /// Sets every reported service to `status`.
 pub async fn set_all(reporter: &HealthReporter, status: ServingStatus) {

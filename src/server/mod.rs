@@ -17,6 +17,10 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+use crate::api::proto::followup::v1::conclusion_service_server::ConclusionServiceServer;
+use crate::api::proto::followup::v1::plan_service_server::PlanServiceServer;
+use crate::api::proto::followup::v1::recommendation_service_server::RecommendationServiceServer;
+use crate::api::proto::followup::v1::task_service_server::TaskServiceServer;
 use crate::api::proto::followup::v1::unit_service_server::UnitServiceServer;
 use crate::api::{self, proto};
 use crate::auth::Authenticator;
@@ -102,9 +106,19 @@ impl Application {
         let reflection_v1alpha = reflection_builder().build_v1alpha()?;
 
         let max = settings.max_message_bytes;
-        let units = UnitServiceServer::new(api::units::UnitApi::new(services))
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max);
+        // Every service gets the same message limits, set deliberately rather than left
+        // to tonic's defaults.
+        macro_rules! limited {
+            ($server:expr) => {
+                $server.max_decoding_message_size(max).max_encoding_message_size(max)
+            };
+        }
+        let units = limited!(UnitServiceServer::new(api::units::UnitApi::new(services.clone())));
+        let conclusions = limited!(ConclusionServiceServer::new(api::conclusions::ConclusionApi::new(services.clone())));
+        let recommendations =
+            limited!(RecommendationServiceServer::new(api::recommendations::RecommendationApi::new(services.clone())));
+        let plans = limited!(PlanServiceServer::new(api::plans::PlanApi::new(services.clone())));
+        let tasks = limited!(TaskServiceServer::new(api::tasks::TaskApi::new(services)));
 
         let layers = tower::ServiceBuilder::new()
             .layer(trace::TraceLayer)
@@ -119,6 +133,10 @@ impl Application {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(units)
+            .add_service(conclusions)
+            .add_service(recommendations)
+            .add_service(plans)
+            .add_service(tasks)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = stopping.wait_for(|stopped| *stopped).await;
                 health::set_all(&signal_reporter, ServingStatus::NotServing).await;

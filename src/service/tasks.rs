@@ -1,7 +1,5 @@
 //! Task use cases: creation, the state machine, deadline extensions and reassignment.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
