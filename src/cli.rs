@@ -83,6 +83,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeyCommand),
+    /// Demo data: the Hậu Giang plan 963/KH-UBND.
+    #[command(subcommand)]
+    Demo(DemoCommand),
     /// Ask the running server (at --listen) whether it is SERVING; exit 0 if so. For
     /// container health checks, where no other gRPC client is at hand.
     Healthcheck,
@@ -98,6 +101,18 @@ pub enum TenantCommand {
         /// The province's name, e.g. "Thành phố Cần Thơ".
         #[arg(long, default_value = "")]
         display_name: String,
+    },
+}
+
+/// Demo subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Load the Hậu Giang case (conclusion 146/KLTT-BTĐKT, plan 963/KH-UBND) into a tenant,
+    /// creating the tenant if needed; does nothing if it is already loaded.
+    Load {
+        /// The tenant to load into.
+        #[arg(long, default_value = "demo")]
+        tenant: String,
     },
 }
 

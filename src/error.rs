@@ -113,7 +113,8 @@ impl From<StoreError> for Error {
                 },
                 "plans_document_ref_key" => Error::AlreadyExists {
                     reason: "DOCUMENT_REF_TAKEN",
-                    message: "a plan with this document reference from this issuing unit and year already exists".into(),
+                    message: "a plan with this document reference from this issuing unit and year already exists"
+                        .into(),
                 },
                 "deadline_extensions_pending_key" => Error::FailedPrecondition {
                     reason: "EXTENSION_PENDING",
@@ -122,10 +123,12 @@ impl From<StoreError> for Error {
                 _ => Error::Internal(error.into()),
             },
             StoreError::ForeignKeyViolation { ref constraint } => match constraint.as_str() {
-                c if c.ends_with("unit_fkey") || c == "units_parent_fkey" || c == "units_successor_fkey" => Error::FailedPrecondition {
-                    reason: "UNIT_MISSING",
-                    message: "the referenced unit does not exist".into(),
-                },
+                c if c.ends_with("unit_fkey") || c == "units_parent_fkey" || c == "units_successor_fkey" => {
+                    Error::FailedPrecondition {
+                        reason: "UNIT_MISSING",
+                        message: "the referenced unit does not exist".into(),
+                    }
+                }
                 _ => Error::Internal(error.into()),
             },
             StoreError::Other(_) => Error::Internal(error.into()),

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod managed_pg;

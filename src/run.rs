@@ -7,11 +7,12 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::admin;
 use crate::auth::principal::Role;
-use crate::cli::{Cli, Command, DbArgs, KeyCommand, TenantCommand};
+use crate::cli::{Cli, Command, DbArgs, DemoCommand, KeyCommand, TenantCommand};
 use crate::db::{self, PoolSettings};
 use crate::domain::calendar::SystemClock;
 use crate::managed_pg::{self, ManagedPostgres};
 use crate::server::{Application, ServerSettings};
+use crate::service::Services;
 
 /// The tenant the first managed start creates, so a newcomer can call the API at once.
 pub const DEMO_TENANT: &str = "demo";
@@ -61,6 +62,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Keys(ref command)) => keys(&cli.db, command).await,
         Some(Command::Healthcheck) => healthcheck(cli.serve.listen).await,
+        Some(Command::Demo(DemoCommand::Load { ref tenant })) => {
+            let database = open_database(&cli.db, false).await?;
+            let mut conn = db::operator_connection(&database.options).await?;
+            admin::create_tenant(&mut conn, tenant, "Demo province").await?;
+            if load_demo(&database.options, pool_settings(&cli.db), tenant).await? {
+                println!("loaded plan {} into tenant {tenant}", crate::demo::PLAN_ID);
+            } else {
+                println!("the demo is already loaded in tenant {tenant}");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -128,14 +140,15 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
     if !cli.serve.no_migrate {
         db::migrate(&database.options).await?;
     }
-    let first_key = if database.managed.is_some() { bootstrap_demo(&database.options).await? } else { None };
+    let first_key = if database.managed.is_some() {
+        bootstrap_demo(&database.options, pool_settings(&cli.db)).await?
+    } else {
+        None
+    };
     let settings = ServerSettings {
         listen: cli.serve.listen,
         database: database.options.clone(),
-        pool: PoolSettings {
-            max_connections: cli.db.pool_size,
-            acquire_timeout: Duration::from_millis(cli.db.acquire_timeout_ms),
-        },
+        pool: pool_settings(&cli.db),
         max_message_bytes: cli.serve.max_message_bytes,
         shutdown_timeout: Duration::from_secs(cli.serve.shutdown_timeout_secs),
         health_interval: Duration::from_secs(1),
@@ -152,12 +165,26 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// On the managed cluster's first start, creates the demo tenant and an admin key.
-async fn bootstrap_demo(options: &PgConnectOptions) -> anyhow::Result<Option<String>> {
+fn pool_settings(args: &DbArgs) -> PoolSettings {
+    PoolSettings { max_connections: args.pool_size, acquire_timeout: Duration::from_millis(args.acquire_timeout_ms) }
+}
+
+/// Loads the demo plan into `tenant` through the use cases; false if already there.
+pub async fn load_demo(options: &PgConnectOptions, pool: PoolSettings, tenant: &str) -> anyhow::Result<bool> {
+    let services = Services::connect(options, pool, Arc::new(SystemClock)).await?;
+    let loaded = crate::demo::load(&services, tenant).await.map_err(|e| anyhow::anyhow!("loading the demo: {e:?}"))?;
+    services.pool.close().await;
+    Ok(loaded)
+}
+
+/// On the managed cluster's first start, creates the demo tenant with the Hậu Giang
+/// plan and an admin key.
+async fn bootstrap_demo(options: &PgConnectOptions, pool: PoolSettings) -> anyhow::Result<Option<String>> {
     let mut conn = db::operator_connection(options).await?;
     if !admin::create_tenant(&mut conn, DEMO_TENANT, "Demo province").await? {
         return Ok(None);
     }
+    load_demo(options, pool, DEMO_TENANT).await?;
     let key = admin::create_key(&mut conn, DEMO_TENANT, Role::Admin, None, "first-run admin key").await?;
     Ok(Some(key.text))
 }
@@ -165,8 +192,9 @@ async fn bootstrap_demo(options: &PgConnectOptions) -> anyhow::Result<Option<Str
 fn print_first_run_banner(addr: &str, key: &str) {
     println!(
         "\nFirst start: created tenant \"{DEMO_TENANT}\" and its ADMIN API key. It is shown only this once:\n\n    {key}\n\n\
-         Try it:\n\n    export FOLLOWUP_KEY={key}\n    \
-         grpcurl -plaintext -H \"authorization: Bearer $FOLLOWUP_KEY\" {addr} followup.v1.UnitService/ListUnits\n\n\
+         It holds the Hau Giang plan 963/KH-UBND as demo data. Try it:\n\n    export FOLLOWUP_KEY={key}\n    \
+         grpcurl -plaintext -H \"authorization: Bearer $FOLLOWUP_KEY\" -d '{{\"parent\": \"plans/kh-963-ubnd\"}}' \
+         {addr} followup.v1.TaskService/ListTasks\n\n\
          Lost it? `cargo run -- keys create --tenant {DEMO_TENANT} --role ADMIN` makes another.\n"
     );
 }

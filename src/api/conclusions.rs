@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    MAX_NAME, Violations, chosen_id, date, date_to_proto, ids, idempotency, long_text, mask_paths, optional_id, principal,
-    required_date, timestamp, title,
+    MAX_NAME, Violations, chosen_id, date, date_to_proto, idempotency, ids, long_text, mask_paths, optional_id,
+    principal, required_date, timestamp, title,
 };
 use super::filter_terms::{FilterTerms, date_bound};
 use super::proto::followup::v1 as pb;
@@ -69,8 +69,16 @@ struct Fields {
     publication: Option<(String, Option<chrono::NaiveDate>)>,
 }
 
-const PATHS: [&str; 8] =
-    ["document_ref", "issuing_body", "issuing_unit", "signed_date", "title", "summary", "inspected_units", "publication"];
+const PATHS: [&str; 8] = [
+    "document_ref",
+    "issuing_body",
+    "issuing_unit",
+    "signed_date",
+    "title",
+    "summary",
+    "inspected_units",
+    "publication",
+];
 
 fn fields(v: &mut Violations, c: &pb::Conclusion, paths: &[String]) -> Fields {
     let mut f = Fields::default();
@@ -86,7 +94,8 @@ fn fields(v: &mut Violations, c: &pb::Conclusion, paths: &[String]) -> Fields {
             "inspected_units" => f.inspected_unit_ids = ids(v, &field, "units", &c.inspected_units, MAX_INSPECTED),
             "publication" => {
                 let publication = c.publication.clone().unwrap_or_default();
-                let place = v.check("conclusion.publication.place", text::single_line(&publication.place, MAX_NAME, false));
+                let place =
+                    v.check("conclusion.publication.place", text::single_line(&publication.place, MAX_NAME, false));
                 let start = v.check("conclusion.publication.start_date", date(publication.start_date.as_ref()));
                 f.publication = place.zip(start);
             }
@@ -178,7 +187,10 @@ impl pb::conclusion_service_server::ConclusionService for ConclusionApi {
         Ok(Response::new(to_proto(row)))
     }
 
-    async fn get_conclusion(&self, request: Request<pb::GetConclusionRequest>) -> Result<Response<pb::Conclusion>, Status> {
+    async fn get_conclusion(
+        &self,
+        request: Request<pb::GetConclusionRequest>,
+    ) -> Result<Response<pb::Conclusion>, Status> {
         let who = principal(&request)?;
         let id = resource_name::parse("conclusions", &request.get_ref().name).map_err(|e| Error::invalid("name", e))?;
         Ok(Response::new(to_proto(conclusions::get(&self.services, &who, &id).await?)))
@@ -209,7 +221,8 @@ impl pb::conclusion_service_server::ConclusionService for ConclusionApi {
         let Some(conclusion) = req.conclusion else {
             return Err(Error::invalid("conclusion", "is required").into());
         };
-        let id = resource_name::parse("conclusions", &conclusion.name).map_err(|e| Error::invalid("conclusion.name", e))?;
+        let id =
+            resource_name::parse("conclusions", &conclusion.name).map_err(|e| Error::invalid("conclusion.name", e))?;
         let paths = mask_paths(req.update_mask, "title")?;
         let mut v = Violations::default();
         let fields = fields(&mut v, &conclusion, &paths);

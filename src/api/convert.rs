@@ -59,7 +59,13 @@ pub fn optional_id(collection: &'static str, name: &str) -> Result<Option<String
 
 /// The IDs in a list of resource names of one collection: each checked, no repeats,
 /// at most `max`. Violations name the element, e.g. `task.coordinating_units[2]`.
-pub fn ids(v: &mut Violations, field: &str, collection: &'static str, names: &[String], max: usize) -> Option<Vec<String>> {
+pub fn ids(
+    v: &mut Violations,
+    field: &str,
+    collection: &'static str,
+    names: &[String],
+    max: usize,
+) -> Option<Vec<String>> {
     if names.len() > max {
         v.add(field, format!("at most {max} entries are allowed (got {})", names.len()));
         return None;

@@ -62,8 +62,16 @@ fn to_proto(row: PlanRow) -> pb::Plan {
     }
 }
 
-const PATHS: [&str; 8] =
-    ["document_ref", "issuing_unit", "issue_date", "title", "objectives", "requirements", "conclusions", "monitoring_unit"];
+const PATHS: [&str; 8] = [
+    "document_ref",
+    "issuing_unit",
+    "issue_date",
+    "title",
+    "objectives",
+    "requirements",
+    "conclusions",
+    "monitoring_unit",
+];
 
 #[derive(Default)]
 struct Fields {
@@ -208,7 +216,10 @@ impl pb::plan_service_server::PlanService for PlanApi {
         Ok(Response::new(to_proto(plans::get(&self.services, &who, &id).await?)))
     }
 
-    async fn list_plans(&self, request: Request<pb::ListPlansRequest>) -> Result<Response<pb::ListPlansResponse>, Status> {
+    async fn list_plans(
+        &self,
+        request: Request<pb::ListPlansRequest>,
+    ) -> Result<Response<pb::ListPlansResponse>, Status> {
         let who = principal(&request)?;
         let req = request.into_inner();
         let page_size = service::page_size(req.page_size)?;

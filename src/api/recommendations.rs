@@ -2,9 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{
-    Violations, chosen_id, date, date_to_proto, ids, idempotency, mask_paths, principal, timestamp,
-};
+use super::convert::{Violations, chosen_id, date, date_to_proto, idempotency, ids, mask_paths, principal, timestamp};
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
 use crate::domain::recommendation::{Measure, RecommendationKind, RecommendationStatus};
@@ -166,7 +164,8 @@ fn fields(v: &mut Violations, r: &pb::Recommendation, paths: &[String]) -> Field
                     .iter()
                     .enumerate()
                     .filter_map(|(i, fig)| {
-                        v.check(&format!("{field}[{i}].measure"), measure_from_proto(fig.measure)).map(|m| (m, fig.amount))
+                        v.check(&format!("{field}[{i}].measure"), measure_from_proto(fig.measure))
+                            .map(|m| (m, fig.amount))
                     })
                     .collect();
                 f.required = (figures.len() == r.required.len()).then_some(figures);
@@ -213,7 +212,10 @@ fn recommendation_query(filter: &str) -> Result<RecommendationQuery, Error> {
     let mut query = RecommendationQuery::default();
     let mut terms = FilterTerms::parse(filter)?;
     if !terms.texts().is_empty() {
-        return Err(Error::invalid("filter", "ListRecommendations has no text search; filter by kind or addressee_unit"));
+        return Err(Error::invalid(
+            "filter",
+            "ListRecommendations has no text search; filter by kind or addressee_unit",
+        ));
     }
     while let Some(term) = terms.next_comparison() {
         match term.field.as_str() {

@@ -80,7 +80,8 @@ fn extension_state(state: &str) -> pb::deadline_extension::State {
 fn to_proto(row: TaskRow, as_of: DateTime<Utc>, due_soon_days: u32) -> Result<pb::Task, Status> {
     let state = state_of_task(&row)?;
     let effective = effective_due_of(&row);
-    let bucket = timeliness(DeadlineFacts { state, due: effective, completed: row.completed_time }, as_of, due_soon_days);
+    let bucket =
+        timeliness(DeadlineFacts { state, due: effective, completed: row.completed_time }, as_of, due_soon_days);
     let unit = |id: &str| resource_name::format("units", id);
     let extension = row.ext_state.as_deref().map(|s| pb::DeadlineExtension {
         state: extension_state(s) as i32,
@@ -247,11 +248,11 @@ fn task_name(field: &str, name: &str) -> Result<(String, String), Error> {
     resource_name::parse_nested("plans", "tasks", name).map_err(|e| Error::invalid(field, e))
 }
 
-fn plan_parent(field: &str, parent: &str) -> Result<Option<String>, Error> {
+fn plan_parent(parent: &str) -> Result<Option<String>, String> {
     if parent == "plans/-" {
         return Ok(None);
     }
-    resource_name::parse("plans", parent).map(Some).map_err(|e| Error::invalid(field, format!("{e}, or plans/- for all plans")))
+    resource_name::parse("plans", parent).map(Some).map_err(|e| format!("{e}; or plans/- for all plans"))
 }
 
 fn timeliness_from_proto(name: &str) -> Option<Timeliness> {
@@ -426,11 +427,14 @@ impl pb::task_service_server::TaskService for TaskApi {
         self.reply(tasks::get(&self.services, &who, &plan, &task).await?)
     }
 
-    async fn list_tasks(&self, request: Request<pb::ListTasksRequest>) -> Result<Response<pb::ListTasksResponse>, Status> {
+    async fn list_tasks(
+        &self,
+        request: Request<pb::ListTasksRequest>,
+    ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let who = principal(&request)?;
         let req = request.into_inner();
         let mut v = Violations::default();
-        let plan = v.check("parent", plan_parent("parent", &req.parent).map_err(|e| e.to_string()));
+        let plan = v.check("parent", plan_parent(&req.parent));
         let page_size = v.check("page_size", service::page_size(req.page_size).map_err(|_| "must not be negative"));
         let order = match req.order_by.trim() {
             "" | "due_date" => Some(TaskOrder::DueDate),
@@ -459,9 +463,8 @@ impl pb::task_service_server::TaskService for TaskApi {
             }
         };
         let query = v.check("filter", task_query(&req.filter).map_err(|e| filter_message(&e)));
-        let (plan, page_size, order, due_soon_days, as_of, mut query) = v.finish_with(
-            (|| Some((plan?, page_size?, order?, due_soon_days?, as_of?, query?)))(),
-        )?;
+        let (plan, page_size, order, due_soon_days, as_of, mut query) =
+            v.finish_with((|| Some((plan?, page_size?, order?, due_soon_days?, as_of?, query?)))())?;
         query.plan = plan;
         let scope = format!(
             "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
@@ -498,7 +501,10 @@ impl pb::task_service_server::TaskService for TaskApi {
         self.step(&who, &req.name, TaskStep::Start, &req.etag, idem).await
     }
 
-    async fn report_task_done(&self, request: Request<pb::ReportTaskDoneRequest>) -> Result<Response<pb::Task>, Status> {
+    async fn report_task_done(
+        &self,
+        request: Request<pb::ReportTaskDoneRequest>,
+    ) -> Result<Response<pb::Task>, Status> {
         let who = principal(&request)?;
         let req = request.into_inner();
         let mut v = Violations::default();
@@ -589,9 +595,7 @@ impl pb::task_service_server::TaskService for TaskApi {
         let day = v.check("decided_due_date", date(req.decided_due_date.as_ref()));
         let comment = v.check("comment", reason(&req.comment, !req.approve));
         let ((plan, task), day, comment) = v.finish_with((|| Some((names?, day?, comment?)))())?;
-        self.reply(
-            tasks::decide_extension(&self.services, &who, &plan, &task, req.approve, day, comment, idem).await?,
-        )
+        self.reply(tasks::decide_extension(&self.services, &who, &plan, &task, req.approve, day, comment, idem).await?)
     }
 
     async fn reassign_task(&self, request: Request<pb::ReassignTaskRequest>) -> Result<Response<pb::Task>, Status> {

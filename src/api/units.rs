@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{Violations, chosen_id, date, date_to_proto, idempotency, optional_id, principal, timestamp};
-use super::proto::followup::v1 as pb;
 use super::filter_terms::FilterTerms;
+use super::proto::followup::v1 as pb;
 use crate::domain::filter;
 use crate::domain::resource_name;
 use crate::domain::text;
@@ -89,7 +89,8 @@ fn unit_query(filter: &str) -> Result<units::UnitQuery, Error> {
     while let Some(term) = terms.next_comparison() {
         match term.field.as_str() {
             "parent" => {
-                let parent = optional_unit(&term.string_eq()?).map_err(|e| Error::invalid("filter", format!("parent {e}")))?;
+                let parent =
+                    optional_unit(&term.string_eq()?).map_err(|e| Error::invalid("filter", format!("parent {e}")))?;
                 query.parent = Some(parent);
             }
             "kind" => {
@@ -102,7 +103,10 @@ fn unit_query(filter: &str) -> Result<units::UnitQuery, Error> {
             "active_on" => {
                 let (op, day) = term.date()?;
                 if op != filter::Op::Eq {
-                    return Err(Error::invalid("filter", "active_on takes = and a date, e.g. active_on = \"2025-07-01\""));
+                    return Err(Error::invalid(
+                        "filter",
+                        "active_on takes = and a date, e.g. active_on = \"2025-07-01\"",
+                    ));
                 }
                 query.active_on = Some(day);
             }

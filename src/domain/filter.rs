@@ -176,8 +176,12 @@ pub fn parse(input: &str) -> Result<Vec<Term>, FilterError> {
             Some((_, Token::Ident(field))) => {
                 let op = match iter.next() {
                     Some((_, Token::Op(op))) => op,
-                    Some((p, _)) => return Err(error(format!("expected an operator (=, !=, <, <=, >, >=) after {field}"), p)),
-                    None => return Err(error(format!("expected an operator (=, !=, <, <=, >, >=) after {field}"), length)),
+                    Some((p, _)) => {
+                        return Err(error(format!("expected an operator (=, !=, <, <=, >, >=) after {field}"), p));
+                    }
+                    None => {
+                        return Err(error(format!("expected an operator (=, !=, <, <=, >, >=) after {field}"), length));
+                    }
                 };
                 let value = match iter.next() {
                     Some((_, Token::Str(s))) => Value::Str(s),

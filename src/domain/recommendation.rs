@@ -162,15 +162,18 @@ impl FigureError {
     /// The position of the offending figure.
     pub fn index(&self) -> usize {
         match self {
-            FigureError::WrongMeasure { index, .. } | FigureError::Duplicate { index, .. } | FigureError::Negative { index } => {
-                *index
-            }
+            FigureError::WrongMeasure { index, .. }
+            | FigureError::Duplicate { index, .. }
+            | FigureError::Negative { index } => *index,
         }
     }
 }
 
 /// Checks target figures against a kind: allowed measures, one per measure, not negative.
-pub fn check_required(kind: RecommendationKind, figures: &[(Measure, i64)]) -> Result<BTreeMap<Measure, i64>, FigureError> {
+pub fn check_required(
+    kind: RecommendationKind,
+    figures: &[(Measure, i64)],
+) -> Result<BTreeMap<Measure, i64>, FigureError> {
     let mut out = BTreeMap::new();
     for (index, &(measure, amount)) in figures.iter().enumerate() {
         if !kind.measures().contains(&measure) {
@@ -273,7 +276,10 @@ mod tests {
         use RecommendationKind::*;
         assert!(check_required(MoneyRecovery, &[(Dong, 1_500_000_000)]).is_ok());
         assert!(check_required(TransferToInvestigation, &[(Cases, 1), (Persons, 3)]).is_ok());
-        assert!(matches!(check_required(MoneyRecovery, &[(SquareMetre, 5)]), Err(FigureError::WrongMeasure { index: 0, .. })));
+        assert!(matches!(
+            check_required(MoneyRecovery, &[(SquareMetre, 5)]),
+            Err(FigureError::WrongMeasure { index: 0, .. })
+        ));
         assert!(matches!(check_required(Fines, &[(Dong, 1), (Dong, 2)]), Err(FigureError::Duplicate { index: 1, .. })));
         assert!(matches!(check_required(Other, &[(Cases, -1)]), Err(FigureError::Negative { index: 0 })));
         assert!(TransferToInvestigation.flagged() && !Fines.flagged());
@@ -289,7 +295,10 @@ mod tests {
         assert_eq!(status(&[task(Done, &[(Dong, 100)]), task(NotStarted, &[])]), RecommendationStatus::InProgress);
         assert_eq!(status(&[task(Done, &[(Dong, 60)]), task(Done, &[(Dong, 40)])]), RecommendationStatus::Implemented);
         assert_eq!(status(&[task(Done, &[(Dong, 60)])]), RecommendationStatus::PartlyImplemented);
-        assert_eq!(status(&[task(Done, &[(Dong, 100)]), task(ClosedNotDone, &[])]), RecommendationStatus::PartlyImplemented);
+        assert_eq!(
+            status(&[task(Done, &[(Dong, 100)]), task(ClosedNotDone, &[])]),
+            RecommendationStatus::PartlyImplemented
+        );
         assert_eq!(status(&[task(ClosedNotDone, &[]), task(ClosedNotDone, &[])]), RecommendationStatus::NotImplemented);
     }
 

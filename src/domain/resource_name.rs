@@ -49,7 +49,7 @@ pub fn parse(collection: &'static str, name: &str) -> Result<String, NameError> 
 }
 
 /// The two IDs in `{parent}/{parent_id}/{child}/{child_id}`, e.g.
-/// `plans/963-kh-ubnd/tasks/t1`.
+/// `plans/kh-963-ubnd/tasks/t1`.
 pub fn parse_nested(parent: &'static str, child: &'static str, name: &str) -> Result<(String, String), NameError> {
     if name.is_empty() {
         return Err(NameError::Empty);
@@ -101,7 +101,15 @@ mod tests {
     #[test]
     fn parses_nested_names() {
         assert_eq!(parse_nested("plans", "tasks", "plans/p1/tasks/t1"), Ok(("p1".into(), "t1".into())));
-        for bad in ["", "plans/p1", "plans/p1/tasks", "plans/p1/tasks/", "plans/p1/reports/t1", "tasks/p1/plans/t1", "plans/P/tasks/t"] {
+        for bad in [
+            "",
+            "plans/p1",
+            "plans/p1/tasks",
+            "plans/p1/tasks/",
+            "plans/p1/reports/t1",
+            "tasks/p1/plans/t1",
+            "plans/P/tasks/t",
+        ] {
             assert!(parse_nested("plans", "tasks", bad).is_err(), "{bad}");
         }
     }

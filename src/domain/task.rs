@@ -122,7 +122,11 @@ fn allowed_from(action: TaskAction) -> &'static [TaskState] {
 
 /// The state after `action` from `state`. `resume_to` is the state a suspended task
 /// was suspended from.
-pub fn transition(state: TaskState, action: TaskAction, resume_to: Option<TaskState>) -> Result<TaskState, TransitionError> {
+pub fn transition(
+    state: TaskState,
+    action: TaskAction,
+    resume_to: Option<TaskState>,
+) -> Result<TaskState, TransitionError> {
     let allowed = allowed_from(action);
     if !allowed.contains(&state) {
         return Err(TransitionError {
@@ -136,7 +140,9 @@ pub fn transition(state: TaskState, action: TaskAction, resume_to: Option<TaskSt
         TaskAction::ReportDone => TaskState::ReportedDone,
         TaskAction::Accept => TaskState::Done,
         TaskAction::Suspend => TaskState::Suspended,
-        TaskAction::Resume => resume_to.filter(|s| s.is_open() && *s != TaskState::Suspended).unwrap_or(TaskState::InProgress),
+        TaskAction::Resume => {
+            resume_to.filter(|s| s.is_open() && *s != TaskState::Suspended).unwrap_or(TaskState::InProgress)
+        }
         TaskAction::CloseNotDone => TaskState::ClosedNotDone,
     })
 }
@@ -195,7 +201,9 @@ pub fn timeliness(facts: DeadlineFacts, as_of: DateTime<Utc>, due_soon_days: u32
             let today = local_date(as_of);
             match facts.due {
                 Some(due) if today > due => Timeliness::OpenOverdue,
-                Some(due) if due_soon_days > 0 && (due - today).num_days() <= i64::from(due_soon_days) => Timeliness::DueSoon,
+                Some(due) if due_soon_days > 0 && (due - today).num_days() <= i64::from(due_soon_days) => {
+                    Timeliness::DueSoon
+                }
                 _ => Timeliness::OpenWithinDeadline,
             }
         }
@@ -241,7 +249,10 @@ mod tests {
         use TaskAction::*;
         use TaskState::*;
         let error = transition(InProgress, Accept, None).unwrap_err();
-        assert_eq!(error.to_string(), "AcceptTask is not allowed for a task in state IN_PROGRESS; allowed from: REPORTED_DONE");
+        assert_eq!(
+            error.to_string(),
+            "AcceptTask is not allowed for a task in state IN_PROGRESS; allowed from: REPORTED_DONE"
+        );
         for (state, action) in [
             (InProgress, Start),
             (Done, ReportDone),
@@ -281,7 +292,11 @@ mod tests {
 
     #[test]
     fn done_task_is_judged_by_when_it_was_reported_done() {
-        let at = |completed| DeadlineFacts { state: TaskState::Done, due: Some(d(2020, 6, 30)), completed: Some(t(completed)) };
+        let at = |completed| DeadlineFacts {
+            state: TaskState::Done,
+            due: Some(d(2020, 6, 30)),
+            completed: Some(t(completed)),
+        };
         let later = t("2021-01-01T00:00:00Z");
         assert_eq!(timeliness(at("2020-06-30T16:59:59Z"), later, 0), Timeliness::OnTimeDone);
         assert_eq!(timeliness(at("2020-06-30T17:00:00Z"), later, 0), Timeliness::LateDone);

@@ -25,11 +25,9 @@ use crate::api::proto::followup::v1::unit_service_server::UnitServiceServer;
 use crate::api::{self, proto};
 use crate::auth::Authenticator;
 use crate::auth::layer::AuthLayer;
-use crate::db::{self, PoolSettings};
+use crate::db::PoolSettings;
 use crate::domain::calendar::Clock;
-use crate::domain::page_token::PageTokens;
 use crate::service::Services;
-use crate::store;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -73,12 +71,8 @@ impl Application {
     /// database cannot be read.
     pub async fn build(settings: ServerSettings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.listen).await?;
-        let pool = db::app_pool(&settings.database, settings.pool);
-        let mut conn = pool.acquire().await?;
-        let secret = store::secrets::page_token_secret(&mut conn).await?;
-        drop(conn);
-        let services =
-            Services { pool: pool.clone(), clock: settings.clock.clone(), page_tokens: PageTokens::new(secret) };
+        let services = Services::connect(&settings.database, settings.pool, settings.clock.clone()).await?;
+        let pool = services.pool.clone();
         Ok(Self { listener, settings, pool, services })
     }
 
@@ -114,7 +108,8 @@ impl Application {
             };
         }
         let units = limited!(UnitServiceServer::new(api::units::UnitApi::new(services.clone())));
-        let conclusions = limited!(ConclusionServiceServer::new(api::conclusions::ConclusionApi::new(services.clone())));
+        let conclusions =
+            limited!(ConclusionServiceServer::new(api::conclusions::ConclusionApi::new(services.clone())));
         let recommendations =
             limited!(RecommendationServiceServer::new(api::recommendations::RecommendationApi::new(services.clone())));
         let plans = limited!(PlanServiceServer::new(api::plans::PlanApi::new(services.clone())));

@@ -30,6 +30,21 @@ pub struct Services {
     pub page_tokens: PageTokens,
 }
 
+impl Services {
+    /// Opens the application pool on `database` and reads the shared page-token secret.
+    pub async fn connect(
+        database: &sqlx::postgres::PgConnectOptions,
+        pool: crate::db::PoolSettings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let pool = crate::db::app_pool(database, pool);
+        let mut conn = pool.acquire().await?;
+        let secret = crate::store::secrets::page_token_secret(&mut conn).await?;
+        drop(conn);
+        Ok(Self { pool, clock, page_tokens: PageTokens::new(secret) })
+    }
+}
+
 /// A request id with the fingerprint of the request it came with (AIP-155).
 #[derive(Debug, Clone)]
 pub struct Idempotency {
@@ -141,7 +156,9 @@ pub async fn replay<T: serde::de::DeserializeOwned>(
     let Some(idem) = idem else { return Ok(None) };
     match idempotency::claim(tx, &who.tenant, idem.request_id, method, &idem.fingerprint).await? {
         idempotency::Claim::Fresh => Ok(None),
-        idempotency::Claim::Replay(response) => serde_json::from_value(response).map(Some).map_err(|e| Error::Internal(e.into())),
+        idempotency::Claim::Replay(response) => {
+            serde_json::from_value(response).map(Some).map_err(|e| Error::Internal(e.into()))
+        }
         idempotency::Claim::Reused => {
             Err(Error::invalid("request_id", "was already used for a different request; use a new UUID"))
         }

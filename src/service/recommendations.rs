@@ -69,7 +69,11 @@ fn required_of(row: &RecommendationRow) -> BTreeMap<Measure, i64> {
     row.required.0.iter().filter_map(|(k, v)| Some((measure_of(k)?, *v))).collect()
 }
 
-async fn views(tx: &mut store::Tx, tenant: &str, rows: Vec<RecommendationRow>) -> Result<Vec<RecommendationView>, Error> {
+async fn views(
+    tx: &mut store::Tx,
+    tenant: &str,
+    rows: Vec<RecommendationRow>,
+) -> Result<Vec<RecommendationView>, Error> {
     let names: Vec<String> = rows.iter().map(|r| name(&r.conclusion_id, &r.recommendation_id)).collect();
     let tasks = conclusions::addressing_tasks(tx, tenant, &names).await?;
     Ok(rows
@@ -180,8 +184,9 @@ pub async fn list(
     if conclusions::get(&mut tx, &who.tenant, conclusion_id, false).await?.is_none() {
         return Err(not_found(super::conclusions::name(conclusion_id)));
     }
-    let rows = conclusions::list_recommendations(&mut tx, &who.tenant, conclusion_id, query, after.as_deref(), page_size + 1)
-        .await?;
+    let rows =
+        conclusions::list_recommendations(&mut tx, &who.tenant, conclusion_id, query, after.as_deref(), page_size + 1)
+            .await?;
     let (rows, token) = page(svc, scope, rows, page_size, |row| row.recommendation_id.clone());
     let views = views(&mut tx, &who.tenant, rows).await?;
     store::commit(tx).await?;

@@ -230,7 +230,8 @@ async fn insert_one(
 
 async fn open_plan(tx: &mut Tx, who: &Principal, plan_id: &str) -> Result<plans::PlanRow, Error> {
     // Locked so that a task cannot slip into a plan being completed or cancelled.
-    let plan = plans::get(tx, &who.tenant, plan_id, true).await?.ok_or_else(|| not_found(plan_service::name(plan_id)))?;
+    let plan =
+        plans::get(tx, &who.tenant, plan_id, true).await?.ok_or_else(|| not_found(plan_service::name(plan_id)))?;
     require_plan(&plan, &[PlanState::Draft, PlanState::Issued], "adding tasks")?;
     Ok(plan)
 }
@@ -350,9 +351,17 @@ pub async fn list(
         return Err(not_found(plan_service::name(plan_id)));
     }
     let due_soon = i32::try_from(listing.due_soon_days).unwrap_or(i32::MAX);
-    let rows =
-        tasks::list(&mut tx, &who.tenant, &listing.query, today, due_soon, listing.order, after.as_ref(), page_size + 1)
-            .await?;
+    let rows = tasks::list(
+        &mut tx,
+        &who.tenant,
+        &listing.query,
+        today,
+        due_soon,
+        listing.order,
+        after.as_ref(),
+        page_size + 1,
+    )
+    .await?;
     store::commit(tx).await?;
     let order = listing.order;
     Ok(page(svc, scope, rows, page_size, |row| match order {
@@ -507,7 +516,9 @@ async fn achieved_of(
         else {
             return Err(Error::invalid(field, "is not a recommendation name"));
         };
-        let rec = conclusions::get_recommendation(tx, tenant, c, r, false).await?.ok_or_else(|| not_found(&recommendation))?;
+        let rec = conclusions::get_recommendation(tx, tenant, c, r, false)
+            .await?
+            .ok_or_else(|| not_found(&recommendation))?;
         let key = super::recommendations::measure_key(measure);
         if !rec.required.0.contains_key(&key) {
             return Err(Error::invalid(field, format!("{recommendation} has no target in {measure:?}")));
@@ -629,7 +640,10 @@ pub async fn request_extension(
         return Err(Error::FailedPrecondition { reason: "TASK_STATE", message: format!("{resource} is finished") });
     }
     let Some(current) = effective_due_of(&before) else {
-        return Err(Error::FailedPrecondition { reason: "TASK_STANDING", message: format!("{resource} is standing work with no deadline") });
+        return Err(Error::FailedPrecondition {
+            reason: "TASK_STANDING",
+            message: format!("{resource} is standing work with no deadline"),
+        });
     };
     if requested <= current {
         return Err(Error::invalid("requested_due_date", format!("must be after the current deadline, {current}")));

@@ -3,7 +3,8 @@
 use chrono::NaiveDate;
 
 use super::{
-    Change, Idempotency, Services, check_etag, page, page_position, record_change, remember, replay, require_role, snapshot,
+    Change, Idempotency, Services, check_etag, page, page_position, record_change, remember, replay, require_role,
+    snapshot,
 };
 use crate::auth::principal::{Principal, Role};
 use crate::domain::page_token::TokenScope;
@@ -72,7 +73,6 @@ pub fn name(unit_id: &str) -> String {
 fn search_text(display_name: &str, code: &str) -> String {
     fold_for_search(&format!("{display_name} {code}"))
 }
-
 
 /// Creates a unit (ADMIN).
 pub async fn create(

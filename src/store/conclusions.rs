@@ -47,7 +47,11 @@ const COLUMNS: &str = "tenant_id, conclusion_id, document_ref, document_year, is
     signed_date, title, summary, inspected_unit_ids, publication_place, publication_date, revision, create_time, update_time";
 
 /// Inserts `row` (its revision and times are set by the database).
-pub async fn insert(conn: &mut PgConnection, row: &ConclusionRow, search_text: &str) -> Result<ConclusionRow, StoreError> {
+pub async fn insert(
+    conn: &mut PgConnection,
+    row: &ConclusionRow,
+    search_text: &str,
+) -> Result<ConclusionRow, StoreError> {
     Ok(sqlx::query_as(&format!(
         "insert into conclusions (tenant_id, conclusion_id, document_ref, document_year, issuer_key, issuing_body,
              issuing_unit_id, signed_date, title, summary, inspected_unit_ids, publication_place, publication_date, search_text)
@@ -73,7 +77,11 @@ pub async fn insert(conn: &mut PgConnection, row: &ConclusionRow, search_text: &
 }
 
 /// Writes the changeable fields of `row` and bumps its revision.
-pub async fn update(conn: &mut PgConnection, row: &ConclusionRow, search_text: &str) -> Result<ConclusionRow, StoreError> {
+pub async fn update(
+    conn: &mut PgConnection,
+    row: &ConclusionRow,
+    search_text: &str,
+) -> Result<ConclusionRow, StoreError> {
     Ok(sqlx::query_as(&format!(
         "update conclusions set document_ref = $3, document_year = $4, issuer_key = $5, issuing_body = $6,
              issuing_unit_id = $7, signed_date = $8, title = $9, summary = $10, inspected_unit_ids = $11,
@@ -101,7 +109,12 @@ pub async fn update(conn: &mut PgConnection, row: &ConclusionRow, search_text: &
 }
 
 /// The conclusion `id`; with `lock`, locked until the transaction ends.
-pub async fn get(conn: &mut PgConnection, tenant: &str, id: &str, lock: bool) -> Result<Option<ConclusionRow>, StoreError> {
+pub async fn get(
+    conn: &mut PgConnection,
+    tenant: &str,
+    id: &str,
+    lock: bool,
+) -> Result<Option<ConclusionRow>, StoreError> {
     let lock = if lock { " for update" } else { "" };
     Ok(sqlx::query_as(&format!("select {COLUMNS} from conclusions where tenant_id = $1 and conclusion_id = $2{lock}"))
         .bind(tenant)
@@ -197,7 +210,10 @@ const REC_COLUMNS: &str = "tenant_id, conclusion_id, recommendation_id, content,
     required, revision, create_time, update_time";
 
 /// Inserts a recommendation.
-pub async fn insert_recommendation(conn: &mut PgConnection, row: &RecommendationRow) -> Result<RecommendationRow, StoreError> {
+pub async fn insert_recommendation(
+    conn: &mut PgConnection,
+    row: &RecommendationRow,
+) -> Result<RecommendationRow, StoreError> {
     Ok(sqlx::query_as(&format!(
         "insert into recommendations (tenant_id, conclusion_id, recommendation_id, content, kind, addressee_unit_ids,
              deadline, required)
@@ -217,7 +233,10 @@ pub async fn insert_recommendation(conn: &mut PgConnection, row: &Recommendation
 }
 
 /// Writes the changeable fields of a recommendation.
-pub async fn update_recommendation(conn: &mut PgConnection, row: &RecommendationRow) -> Result<RecommendationRow, StoreError> {
+pub async fn update_recommendation(
+    conn: &mut PgConnection,
+    row: &RecommendationRow,
+) -> Result<RecommendationRow, StoreError> {
     Ok(sqlx::query_as(&format!(
         "update recommendations set content = $4, kind = $5, addressee_unit_ids = $6, deadline = $7, required = $8,
              revision = revision + 1, update_time = now()
@@ -294,7 +313,8 @@ pub async fn list_recommendations(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<RecommendationRow>, StoreError> {
-    let mut sql = QueryBuilder::<Postgres>::new(format!("select {REC_COLUMNS} from recommendations where tenant_id = "));
+    let mut sql =
+        QueryBuilder::<Postgres>::new(format!("select {REC_COLUMNS} from recommendations where tenant_id = "));
     sql.push_bind(tenant.to_owned());
     sql.push(" and conclusion_id = ").push_bind(conclusion_id.to_owned());
     if let Some(kind) = &query.kind {

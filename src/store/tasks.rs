@@ -392,7 +392,11 @@ pub async fn list(
         (_, Some(TaskCursor::Due(Some(due), plan, task))) => {
             sql.push(format!(" and ({EFFECTIVE_DUE} > ")).push_bind(*due);
             sql.push(format!(" or t.due_date is null or ({EFFECTIVE_DUE} = ")).push_bind(*due);
-            sql.push(" and (t.plan_id, t.task_id) > (").push_bind(plan.clone()).push(", ").push_bind(task.clone()).push(")))");
+            sql.push(" and (t.plan_id, t.task_id) > (")
+                .push_bind(plan.clone())
+                .push(", ")
+                .push_bind(task.clone())
+                .push(")))");
         }
         (_, Some(TaskCursor::Due(None, plan, task))) => {
             sql.push(" and t.due_date is null and (t.plan_id, t.task_id) > (");
@@ -405,7 +409,9 @@ pub async fn list(
         (_, None) => {}
     }
     match order {
-        TaskOrder::DueDate => sql.push(format!(" order by {EFFECTIVE_DUE} asc nulls last, t.plan_id, t.task_id limit ")),
+        TaskOrder::DueDate => {
+            sql.push(format!(" order by {EFFECTIVE_DUE} asc nulls last, t.plan_id, t.task_id limit "))
+        }
         TaskOrder::UpdateTimeDesc => sql.push(" order by t.update_time desc, t.plan_id desc, t.task_id desc limit "),
     };
     sql.push_bind(limit);
@@ -413,7 +419,11 @@ pub async fn list(
 }
 
 /// The open tasks led by `unit`, across all plans: the work a dissolved unit leaves.
-pub async fn open_led_by(conn: &mut PgConnection, tenant: &str, unit: &str) -> Result<Vec<(String, String)>, StoreError> {
+pub async fn open_led_by(
+    conn: &mut PgConnection,
+    tenant: &str,
+    unit: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
     Ok(sqlx::query_as(
         "select plan_id, task_id from tasks
          where tenant_id = $1 and lead_unit_id = $2 and state not in ('DONE', 'CLOSED_NOT_DONE')
