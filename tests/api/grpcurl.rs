@@ -23,14 +23,23 @@ fn walkthrough() -> Vec<(String, Vec<String>)> {
     let mut command = String::new();
     for line in readme[start..end].lines() {
         let line = line.trim_end();
-        if let Some(expect) = line.trim_start().strip_prefix("# expect: ") {
-            steps.last_mut().expect("an expectation follows a command").1.push(expect.to_owned());
-        } else if line.starts_with("grpcurl") || !command.is_empty() {
-            command.push_str(line.trim_end_matches('\\'));
-            command.push(' ');
-            if !line.ends_with('\\') {
-                steps.push((std::mem::take(&mut command), Vec::new()));
+        if command.is_empty() {
+            if let Some(expect) = line.trim_start().strip_prefix("# expect: ") {
+                steps.last_mut().expect("an expectation follows a command").1.push(expect.to_owned());
+                continue;
             }
+            if !line.starts_with("grpcurl") {
+                continue;
+            }
+        }
+        // A command goes on after a trailing backslash, or while a quoted -d body is open;
+        // bash reads both as written.
+        let continued = line.ends_with('\\');
+        command.push_str(line);
+        command.push('\n');
+        let open_quote = command.matches('\'').count() % 2 == 1;
+        if !continued && !open_quote {
+            steps.push((std::mem::take(&mut command), Vec::new()));
         }
     }
     steps
@@ -40,6 +49,7 @@ fn walkthrough() -> Vec<(String, Vec<String>)> {
 async fn readme_walkthrough_runs_as_written() {
     let grpcurl = grpcurl();
     let app = TestApp::spawn().await;
+    app.load_demo("demo").await;
     let key = app.admin_key("demo").await;
     let steps = walkthrough();
     assert!(steps.len() >= 6, "the walkthrough has its steps: {steps:?}");

@@ -18,6 +18,7 @@ use followup::db::{self, PoolSettings};
 use followup::domain::calendar::ManualClock;
 use followup::managed_pg::ManagedPostgres;
 use followup::server::{Application, ServerSettings};
+use followup::service::Services;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::oneshot;
@@ -196,6 +197,17 @@ impl TestApp {
         let mut conn = self.operator().await;
         admin::create_tenant(&mut conn, tenant, tenant).await.unwrap();
         admin::create_key(&mut conn, tenant, role, unit, "test").await.unwrap().text
+    }
+
+    /// Loads the Hậu Giang demo into `tenant` (created if needed), as `followup demo load` does.
+    pub async fn load_demo(&self, tenant: &str) {
+        let mut conn = self.operator().await;
+        admin::create_tenant(&mut conn, tenant, tenant).await.unwrap();
+        let services = Services::connect(&self.db, settings(self.db.clone(), self.clock.clone()).pool, self.clock.clone())
+            .await
+            .unwrap();
+        assert!(followup::demo::load(&services, tenant).await.unwrap(), "the demo loads once");
+        assert!(!followup::demo::load(&services, tenant).await.unwrap(), "and only once");
     }
 
     /// An ADMIN key of `tenant`.
