@@ -203,9 +203,10 @@ impl TestApp {
     pub async fn load_demo(&self, tenant: &str) {
         let mut conn = self.operator().await;
         admin::create_tenant(&mut conn, tenant, tenant).await.unwrap();
-        let services = Services::connect(&self.db, settings(self.db.clone(), self.clock.clone()).pool, self.clock.clone())
-            .await
-            .unwrap();
+        let services =
+            Services::connect(&self.db, settings(self.db.clone(), self.clock.clone()).pool, self.clock.clone())
+                .await
+                .unwrap();
         assert!(followup::demo::load(&services, tenant).await.unwrap(), "the demo loads once");
         assert!(!followup::demo::load(&services, tenant).await.unwrap(), "and only once");
     }
