@@ -3,8 +3,8 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::{
-    Change, Idempotency, Services, check_etag, not_found, page, page_position, record_change, refs, remember, replay,
-    require_role, snapshot,
+    Idempotency, Services, Write, check_etag, commit_write, not_found, page, page_position, refs, replay, require_role,
+    snapshot,
 };
 use crate::auth::principal::{Principal, Role};
 use crate::domain::document_ref::DocumentRef;
@@ -130,19 +130,14 @@ pub async fn create(
     apply(&mut row, input);
     let row = conclusions::insert(&mut tx, &row, &search_text(&row)).await?;
     let resource = name(&row.conclusion_id);
-    let change = Change {
+    let write = Write {
         action: "CreateConclusion",
         event_type: "conclusion.created",
         resource: &resource,
-        request_id: idem.as_ref().map(|i| i.request_id),
         reason: None,
         before: None,
-        after: Some(snapshot(&row)),
     };
-    record_change(&mut tx, who, change).await?;
-    remember(&mut tx, who, idem.as_ref(), &row).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    commit_write(tx, who, write, idem.as_ref(), row).await
 }
 
 /// Reads a conclusion (any role).
@@ -188,16 +183,12 @@ pub async fn update(
     let mut row = before.clone();
     apply(&mut row, input);
     let row = conclusions::update(&mut tx, &row, &search_text(&row)).await?;
-    let change = Change {
+    let write = Write {
         action: "UpdateConclusion",
         event_type: "conclusion.updated",
         resource: &resource,
-        request_id: None,
         reason: None,
         before: Some(snapshot(&before)),
-        after: Some(snapshot(&row)),
     };
-    record_change(&mut tx, who, change).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    commit_write(tx, who, write, None, row).await
 }

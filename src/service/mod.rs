@@ -209,6 +209,45 @@ pub struct Change<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+/// What a write did, for its audit record and event; the rest comes from the call.
+#[derive(Debug)]
+pub struct Write<'a> {
+    /// The RPC or command, e.g. `UpdateUnit`.
+    pub action: &'a str,
+    /// The event type, e.g. `unit.updated`.
+    pub event_type: &'a str,
+    /// The resource changed.
+    pub resource: &'a str,
+    /// Why, when the caller said.
+    pub reason: Option<&'a str>,
+    /// The resource before (a [`snapshot`]); `None` for a creation.
+    pub before: Option<serde_json::Value>,
+}
+
+/// Ends a write: its audit record and event, the stored response of its request id, and
+/// the commit, all in the one transaction. Returns `response`.
+pub async fn commit_write<T: serde::Serialize>(
+    mut tx: Tx,
+    who: &Principal,
+    write: Write<'_>,
+    idem: Option<&Idempotency>,
+    response: T,
+) -> Result<T, Error> {
+    let change = Change {
+        action: write.action,
+        event_type: write.event_type,
+        resource: write.resource,
+        request_id: idem.map(|i| i.request_id),
+        reason: write.reason,
+        before: write.before,
+        after: Some(snapshot(&response)),
+    };
+    record_change(&mut tx, who, change).await?;
+    remember(&mut tx, who, idem, &response).await?;
+    crate::store::commit(tx).await?;
+    Ok(response)
+}
+
 /// Writes the audit record and the event of `change` in `tx`.
 pub async fn record_change(tx: &mut Tx, who: &Principal, change: Change<'_>) -> Result<(), Error> {
     let payload = serde_json::json!({ "action": change.action });

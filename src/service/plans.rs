@@ -3,8 +3,8 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::{
-    Change, Idempotency, Services, check_etag, not_found, page, page_position, record_change, refs, remember, replay,
-    require_role, snapshot,
+    Idempotency, Services, Write, check_etag, commit_write, not_found, page, page_position, refs, replay, require_role,
+    snapshot,
 };
 use crate::auth::principal::{Principal, Role};
 use crate::domain::document_ref::DocumentRef;
@@ -135,19 +135,9 @@ pub async fn create(
     apply(&mut row, input);
     let row = plans::insert(&mut tx, &row, &search_text(&row)).await?;
     let resource = name(&row.plan_id);
-    let change = Change {
-        action: "CreatePlan",
-        event_type: "plan.created",
-        resource: &resource,
-        request_id: idem.as_ref().map(|i| i.request_id),
-        reason: None,
-        before: None,
-        after: Some(snapshot(&row)),
-    };
-    record_change(&mut tx, who, change).await?;
-    remember(&mut tx, who, idem.as_ref(), &row).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    let write =
+        Write { action: "CreatePlan", event_type: "plan.created", resource: &resource, reason: None, before: None };
+    commit_write(tx, who, write, idem.as_ref(), row).await
 }
 
 /// Reads a plan (any role).
@@ -203,18 +193,14 @@ pub async fn update(
     let mut row = before.clone();
     apply(&mut row, input);
     let row = plans::update(&mut tx, &row, &search_text(&row)).await?;
-    let change = Change {
+    let write = Write {
         action: "UpdatePlan",
         event_type: "plan.updated",
         resource: &resource,
-        request_id: None,
         reason: None,
         before: Some(snapshot(&before)),
-        after: Some(snapshot(&row)),
     };
-    record_change(&mut tx, who, change).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    commit_write(tx, who, write, None, row).await
 }
 
 /// A lifecycle step of a plan.
@@ -266,17 +252,6 @@ pub async fn step(
     .map_err(transition_error)?;
     row.state = next.as_str().to_owned();
     let row = plans::update(&mut tx, &row, &search_text(&row)).await?;
-    let change = Change {
-        action,
-        event_type,
-        resource: &resource,
-        request_id: idem.as_ref().map(|i| i.request_id),
-        reason,
-        before: Some(snapshot(&before)),
-        after: Some(snapshot(&row)),
-    };
-    record_change(&mut tx, who, change).await?;
-    remember(&mut tx, who, idem.as_ref(), &row).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    let write = Write { action, event_type, resource: &resource, reason, before: Some(snapshot(&before)) };
+    commit_write(tx, who, write, idem.as_ref(), row).await
 }

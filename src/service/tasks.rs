@@ -5,8 +5,8 @@ use sqlx::types::Json;
 
 use super::plans::{self as plan_service, state_of};
 use super::{
-    Change, Idempotency, Services, check_etag, not_found, page, page_position, record_change, refs, remember, replay,
-    require_role, snapshot,
+    Change, Idempotency, Services, Write, check_etag, commit_write, not_found, page, page_position, record_change,
+    refs, remember, replay, require_role, snapshot,
 };
 use crate::auth::principal::{Principal, Role};
 use crate::domain::page_token::TokenScope;
@@ -434,18 +434,14 @@ pub async fn update(
     apply(&mut row, input);
     tasks::update(&mut tx, &row, &search_text(&row)).await?;
     let row = reload(&mut tx, &who.tenant, plan_id, task_id).await?;
-    let change = Change {
+    let write = Write {
         action: "UpdateTask",
         event_type: "task.updated",
         resource: &resource,
-        request_id: None,
         reason: None,
         before: Some(snapshot(&before)),
-        after: Some(snapshot(&row)),
     };
-    record_change(&mut tx, who, change).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    commit_write(tx, who, write, None, row).await
 }
 
 /// A lifecycle step with what it carries.
@@ -601,19 +597,14 @@ pub async fn step(
     }
     tasks::update(&mut tx, &row, &search_text(&row)).await?;
     let row = reload(&mut tx, &who.tenant, plan_id, task_id).await?;
-    let change = Change {
+    let write = Write {
         action: action.rpc(),
         event_type,
         resource: &resource,
-        request_id: idem.as_ref().map(|i| i.request_id),
         reason: reason.as_deref(),
         before: Some(snapshot(&before)),
-        after: Some(snapshot(&row)),
     };
-    record_change(&mut tx, who, change).await?;
-    remember(&mut tx, who, idem.as_ref(), &row).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    commit_write(tx, who, write, idem.as_ref(), row).await
 }
 
 /// The lead unit asks for a later deadline (lead side).
@@ -656,19 +647,14 @@ pub async fn request_extension(
     }
     tasks::insert_extension(&mut tx, &before, requested, &why, &who.actor()).await?;
     let row = reload(&mut tx, &who.tenant, plan_id, task_id).await?;
-    let change = Change {
+    let write = Write {
         action: ACTION,
         event_type: "task.extension_requested",
         resource: &resource,
-        request_id: idem.as_ref().map(|i| i.request_id),
         reason: Some(&why),
         before: Some(snapshot(&before)),
-        after: Some(snapshot(&row)),
     };
-    record_change(&mut tx, who, change).await?;
-    remember(&mut tx, who, idem.as_ref(), &row).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    commit_write(tx, who, write, idem.as_ref(), row).await
 }
 
 /// The monitoring side approves (with a date) or rejects the pending request.
@@ -709,19 +695,14 @@ pub async fn decide_extension(
         tasks::update(&mut tx, &row, &search_text(&row)).await?;
     }
     let row = reload(&mut tx, &who.tenant, plan_id, task_id).await?;
-    let change = Change {
+    let write = Write {
         action: ACTION,
         event_type: "task.extension_decided",
         resource: &resource,
-        request_id: idem.as_ref().map(|i| i.request_id),
         reason: Some(&comment),
         before: Some(snapshot(&before)),
-        after: Some(snapshot(&row)),
     };
-    record_change(&mut tx, who, change).await?;
-    remember(&mut tx, who, idem.as_ref(), &row).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    commit_write(tx, who, write, idem.as_ref(), row).await
 }
 
 /// Moves an open task to another lead unit that exists today (monitoring side).
@@ -762,17 +743,12 @@ pub async fn reassign(
     row.state_reason = why.clone();
     tasks::update(&mut tx, &row, &search_text(&row)).await?;
     let row = reload(&mut tx, &who.tenant, plan_id, task_id).await?;
-    let change = Change {
+    let write = Write {
         action: ACTION,
         event_type: "task.reassigned",
         resource: &resource,
-        request_id: idem.as_ref().map(|i| i.request_id),
         reason: Some(&why),
         before: Some(snapshot(&before)),
-        after: Some(snapshot(&row)),
     };
-    record_change(&mut tx, who, change).await?;
-    remember(&mut tx, who, idem.as_ref(), &row).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    commit_write(tx, who, write, idem.as_ref(), row).await
 }

@@ -3,8 +3,7 @@
 use chrono::NaiveDate;
 
 use super::{
-    Change, Idempotency, Services, check_etag, page, page_position, record_change, remember, replay, require_role,
-    snapshot,
+    Idempotency, Services, Write, check_etag, commit_write, page, page_position, replay, require_role, snapshot,
 };
 use crate::auth::principal::{Principal, Role};
 use crate::domain::page_token::TokenScope;
@@ -110,23 +109,9 @@ pub async fn create(
     )
     .await?;
     let resource = name(&row.unit_id);
-    record_change(
-        &mut tx,
-        who,
-        Change {
-            action: "CreateUnit",
-            event_type: "unit.created",
-            resource: &resource,
-            request_id: idem.as_ref().map(|i| i.request_id),
-            reason: None,
-            before: None,
-            after: Some(snapshot(&row)),
-        },
-    )
-    .await?;
-    remember(&mut tx, who, idem.as_ref(), &row).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    let write =
+        Write { action: "CreateUnit", event_type: "unit.created", resource: &resource, reason: None, before: None };
+    commit_write(tx, who, write, idem.as_ref(), row).await
 }
 
 /// Reads a unit (any role).
@@ -208,22 +193,14 @@ pub async fn update(
         after.parent_id = parent_id;
     }
     let row = units::update(&mut tx, &after, &search_text(&after.display_name, &after.code)).await?;
-    record_change(
-        &mut tx,
-        who,
-        Change {
-            action: "UpdateUnit",
-            event_type: "unit.updated",
-            resource: &resource,
-            request_id: None,
-            reason: None,
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&row)),
-        },
-    )
-    .await?;
-    store::commit(tx).await?;
-    Ok(row)
+    let write = Write {
+        action: "UpdateUnit",
+        event_type: "unit.updated",
+        resource: &resource,
+        reason: None,
+        before: Some(snapshot(&before)),
+    };
+    commit_write(tx, who, write, None, row).await
 }
 
 /// Records that a unit ceased to exist (ADMIN).
@@ -273,20 +250,12 @@ pub async fn dissolve(
     after.valid_to = Some(valid_to);
     after.successor_id = dissolution.successor_id;
     let row = units::update(&mut tx, &after, &search_text(&after.display_name, &after.code)).await?;
-    record_change(
-        &mut tx,
-        who,
-        Change {
-            action: "DissolveUnit",
-            event_type: "unit.dissolved",
-            resource: &resource,
-            request_id: None,
-            reason: dissolution.reason.as_deref(),
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&row)),
-        },
-    )
-    .await?;
-    store::commit(tx).await?;
-    Ok(row)
+    let write = Write {
+        action: "DissolveUnit",
+        event_type: "unit.dissolved",
+        resource: &resource,
+        reason: dissolution.reason.as_deref(),
+        before: Some(snapshot(&before)),
+    };
+    commit_write(tx, who, write, None, row).await
 }
