@@ -17,7 +17,8 @@ async fn missing_malformed_unknown_and_revoked_keys_are_unauthenticated() {
     let status = app.units_anonymous().list_units(list()).await.unwrap_err();
     assert_error(&status, Code::Unauthenticated, "API_KEY_MISSING");
 
-    let forged = format!("{}x", &key[..key.len() - 1]);
+    let last = if key.ends_with('A') { 'E' } else { 'A' };
+    let forged = format!("{}{last}", &key[..key.len() - 1]);
     for bad in ["garbage", "fu1.hau-giang.abc.def", forged.as_str(), &key.replace("hau-giang", "can-tho")] {
         let status = app.units(bad).list_units(list()).await.unwrap_err();
         assert_error(&status, Code::Unauthenticated, "API_KEY_INVALID");

@@ -77,6 +77,10 @@ async fn operators_commands_work_against_a_database_url_and_keys_stay_out_of_log
     let key = created.lines().last().unwrap().trim().to_owned();
     let key_id = key.split('.').nth(2).unwrap().to_owned();
     let secret = key.rsplit('.').next().unwrap().to_owned();
+    let loaded = stdout(&followup(&url, &["demo", "load", "--tenant", "hau-giang"]));
+    assert!(loaded.contains("loaded plan kh-963-ubnd"), "{loaded}");
+    let again = stdout(&followup(&url, &["demo", "load", "--tenant", "hau-giang"]));
+    assert!(again.contains("already loaded"), "{again}");
     let listed = stdout(&followup(&url, &["keys", "list", "--tenant", "hau-giang"]));
     assert!(
         listed.contains(&key_id) && listed.contains("ADMIN") && listed.contains("active") && !listed.contains(&secret),
@@ -97,8 +101,11 @@ async fn operators_commands_work_against_a_database_url_and_keys_stay_out_of_log
     let addr = wait_for_address(&log, Duration::from_secs(30));
 
     let mut client = units(&addr, &key).await;
-    client.list_units(pb::ListUnitsRequest::default()).await.expect("the key works");
-    let wrong = format!("{}A", &key[..key.len() - 1]);
+    let demo_units = client.list_units(pb::ListUnitsRequest::default()).await.expect("the key works").into_inner();
+    assert_eq!(demo_units.units.len(), 8, "the demo's units");
+    // Another valid last character (it carries 4 bits of the secret): a different secret.
+    let last = if key.ends_with('A') { 'E' } else { 'A' };
+    let wrong = format!("{}{last}", &key[..key.len() - 1]);
     let status = units(&addr, &wrong).await.list_units(pb::ListUnitsRequest::default()).await.unwrap_err();
     assert_error(&status, Code::Unauthenticated, "API_KEY_INVALID");
 

@@ -72,7 +72,20 @@ async fn row_level_security_holds_even_without_a_tenant_filter() {
     let mut tx = conn.begin().await.unwrap();
     sqlx::query("set local role followup_app").execute(&mut *tx).await.unwrap();
     sqlx::query("select set_config('followup.tenant_id', 'hau-giang', true)").execute(&mut *tx).await.unwrap();
-    for table in ["units", "api_keys", "audit_records", "events", "idempotency_keys", "tenants"] {
+    let tables = [
+        "units",
+        "api_keys",
+        "audit_records",
+        "events",
+        "idempotency_keys",
+        "tenants",
+        "conclusions",
+        "recommendations",
+        "plans",
+        "tasks",
+        "deadline_extensions",
+    ];
+    for table in tables {
         let tenants: Vec<String> =
             sqlx::query_scalar(&format!("select distinct tenant_id from {table}")).fetch_all(&mut *tx).await.unwrap();
         assert!(tenants.iter().all(|t| t == "hau-giang"), "{table} leaked {tenants:?}");
@@ -96,4 +109,57 @@ async fn row_level_security_holds_even_without_a_tenant_filter() {
     let error = sqlx::query("delete from audit_records").execute(&mut *tx).await.unwrap_err();
     assert!(error.to_string().contains("permission denied"), "{error}");
     tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn plans_tasks_and_conclusions_stay_in_their_province() {
+    use crate::tracking_fixture::{Clients, Fixture, PLAN, date, task_name};
+    let app = TestApp::spawn().await;
+    let f = Fixture::new(&app).await;
+    f.task("t", "stc", date(2026, 6, 30), &[]).await;
+    f.issue().await;
+    let mut other = Clients::new(&app, &app.admin_key("can-tho").await);
+
+    let not_found = |status: tonic::Status| assert_error(&status, Code::NotFound, "RESOURCE_NOT_FOUND");
+    not_found(other.plans.get_plan(pb::GetPlanRequest { name: PLAN.into() }).await.unwrap_err());
+    not_found(other.tasks.get_task(pb::GetTaskRequest { name: task_name("t") }).await.unwrap_err());
+    not_found(
+        other
+            .conclusions
+            .get_conclusion(pb::GetConclusionRequest { name: "conclusions/kl-1".into() })
+            .await
+            .unwrap_err(),
+    );
+    not_found(
+        other
+            .recommendations
+            .get_recommendation(pb::GetRecommendationRequest { name: crate::tracking_fixture::REC_MONEY.into() })
+            .await
+            .unwrap_err(),
+    );
+    not_found(
+        other.tasks.start_task(pb::StartTaskRequest { name: task_name("t"), ..Default::default() }).await.unwrap_err(),
+    );
+    not_found(
+        other.tasks.list_tasks(pb::ListTasksRequest { parent: PLAN.into(), ..Default::default() }).await.unwrap_err(),
+    );
+    let everything = pb::ListTasksRequest { parent: "plans/-".into(), ..Default::default() };
+    assert!(other.tasks.list_tasks(everything).await.unwrap().into_inner().tasks.is_empty());
+    assert!(other.plans.list_plans(pb::ListPlansRequest::default()).await.unwrap().into_inner().plans.is_empty());
+    // Nor can a plan of one province name the units or conclusions of another.
+    let status = other
+        .plans
+        .create_plan(pb::CreatePlanRequest {
+            plan: Some(pb::Plan {
+                document_ref: "01/KH-UBND".into(),
+                issuing_unit: "units/ubnd".into(),
+                issue_date: date(2026, 1, 1),
+                title: "x".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    not_found(status);
 }
