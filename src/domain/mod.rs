@@ -5,12 +5,14 @@ pub mod calendar;
 pub mod document_ref;
 pub mod filter;
 pub mod page_token;
+pub mod period;
 pub mod plan;
 pub mod recommendation;
 pub mod resource_name;
 pub mod task;
 pub mod text;
 pub mod unit;
+pub mod working_days;
 
 /// One bad field of a request: which field (a path such as `unit.code`) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
