@@ -6,8 +6,11 @@ use std::{env, path::PathBuf};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "proto/followup/v1/conclusion.proto",
+        "proto/followup/v1/holiday.proto",
         "proto/followup/v1/plan.proto",
         "proto/followup/v1/recommendation.proto",
+        "proto/followup/v1/report.proto",
+        "proto/followup/v1/report_schedule.proto",
         "proto/followup/v1/task.proto",
         "proto/followup/v1/unit.proto",
     ];

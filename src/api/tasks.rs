@@ -135,6 +135,8 @@ fn to_proto(row: TaskRow, as_of: DateTime<Utc>, due_soon_days: u32) -> Result<pb
         etag: etag(row.revision),
         create_time: Some(timestamp(row.create_time)),
         update_time: Some(timestamp(row.update_time)),
+        progress_percent: row.progress_percent,
+        progress_note: row.progress_note,
     })
 }
 

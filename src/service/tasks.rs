@@ -181,6 +181,8 @@ fn new_row(tenant: &str, plan_id: &str, id: Option<String>, now: DateTime<Utc>) 
         evidence: None,
         achieved: Json(Achieved::new()),
         state_reason: String::new(),
+        progress_percent: 0,
+        progress_note: String::new(),
         revision: 1,
         create_time: now,
         update_time: now,
@@ -540,7 +542,6 @@ pub async fn step(
     idem: Option<Idempotency>,
 ) -> Result<TaskRow, Error> {
     let action = step.action();
-    let event_type = step.event_type();
     let side = if action.by_lead_unit() { Side::Lead } else { Side::Monitor };
     require_role(who, side.roles(), action.rpc())?;
     let resource = name(plan_id, task_id);
@@ -551,19 +552,37 @@ pub async fn step(
     let (plan, before) = load(&mut tx, who, plan_id, task_id, true).await?;
     authorize(who, &plan, &before, side, action.rpc())?;
     check_etag("etag", etag, before.revision, &resource)?;
-    require_plan(&plan, &[PlanState::Issued], action.rpc())?;
-    let state = state_of_task(&before)?;
+    let row = apply_step(&mut tx, svc, who, &plan, &before, step, idem.as_ref().map(|i| i.request_id)).await?;
+    remember(&mut tx, who, idem.as_ref(), &row).await?;
+    store::commit(tx).await?;
+    Ok(row)
+}
+
+/// Applies `step` to the task `before` (locked by the caller) inside `tx`, with its audit
+/// record and event: the shared core of the task RPCs and of report submission.
+pub(crate) async fn apply_step(
+    tx: &mut Tx,
+    svc: &Services,
+    who: &Principal,
+    plan: &plans::PlanRow,
+    before: &TaskRow,
+    step: TaskStep,
+    request_id: Option<uuid::Uuid>,
+) -> Result<TaskRow, Error> {
+    let action = step.action();
+    let event_type = step.event_type();
+    require_plan(plan, &[PlanState::Issued], action.rpc())?;
+    let state = state_of_task(before)?;
     let resume_to = before.resume_state.as_deref().and_then(TaskState::from_db);
     let next = task::transition(state, action, resume_to)
         .map_err(|e| Error::FailedPrecondition { reason: "TASK_STATE", message: e.to_string() })?;
     let now = svc.clock.now();
     let mut row = before.clone();
     row.state = next.as_str().to_owned();
-    let mut reason = None;
     match step {
         TaskStep::Start => {}
         TaskStep::ReportDone { evidence, achieved } => {
-            row.achieved = Json(achieved_of(&mut tx, &who.tenant, &before, achieved).await?);
+            row.achieved = Json(achieved_of(tx, &who.tenant, before, achieved).await?);
             row.evidence = Some(Json(evidence));
             row.completed_time = Some(now);
             row.state_reason = String::new();
@@ -592,19 +611,54 @@ pub async fn step(
             row.state_reason = why;
         }
     }
-    if !row.state_reason.is_empty() {
-        reason = Some(row.state_reason.clone());
-    }
-    tasks::update(&mut tx, &row, &search_text(&row)).await?;
-    let row = reload(&mut tx, &who.tenant, plan_id, task_id).await?;
-    let write = Write {
+    tasks::update(tx, &row, &search_text(&row)).await?;
+    let row = reload(tx, &who.tenant, &before.plan_id, &before.task_id).await?;
+    let resource = name(&before.plan_id, &before.task_id);
+    let reason = Some(row.state_reason.as_str()).filter(|r| !r.is_empty());
+    let change = Change {
         action: action.rpc(),
         event_type,
         resource: &resource,
-        reason: reason.as_deref(),
-        before: Some(snapshot(&before)),
+        request_id,
+        reason,
+        before: Some(snapshot(before)),
+        after: Some(snapshot(&row)),
     };
-    commit_write(tx, who, write, idem.as_ref(), row).await
+    record_change(tx, who, change).await?;
+    Ok(row)
+}
+
+/// Records a report's progress on a task (percent and what was done) inside `tx`.
+pub(crate) async fn record_progress(
+    tx: &mut Tx,
+    who: &Principal,
+    before: &TaskRow,
+    percent: i32,
+    note: String,
+    report: &str,
+) -> Result<TaskRow, Error> {
+    let mut row = before.clone();
+    row.progress_percent = percent;
+    row.progress_note = note;
+    tasks::update(tx, &row, &search_text(&row)).await?;
+    let row = reload(tx, &who.tenant, &before.plan_id, &before.task_id).await?;
+    let resource = name(&before.plan_id, &before.task_id);
+    let change = Change {
+        action: "SubmitReport",
+        event_type: "task.progress_reported",
+        resource: &resource,
+        request_id: None,
+        reason: Some(report),
+        before: Some(snapshot(before)),
+        after: Some(snapshot(&row)),
+    };
+    record_change(tx, who, change).await?;
+    Ok(row)
+}
+
+/// A task of a plan, locked, for report submission: NOT_FOUND if there is none.
+pub(crate) async fn lock_task(tx: &mut Tx, tenant: &str, plan_id: &str, task_id: &str) -> Result<TaskRow, Error> {
+    tasks::get(tx, tenant, plan_id, task_id, true).await?.ok_or_else(|| not_found(name(plan_id, task_id)))
 }
 
 /// The lead unit asks for a later deadline (lead side).

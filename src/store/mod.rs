@@ -7,6 +7,8 @@ pub mod events;
 pub mod idempotency;
 pub mod keys;
 pub mod plans;
+pub mod progress;
+pub mod reports;
 pub mod secrets;
 pub mod tasks;
 pub mod tenants;

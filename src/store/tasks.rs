@@ -65,6 +65,10 @@ pub struct TaskRow {
     pub achieved: Json<Achieved>,
     /// The last review, suspension or closure reason.
     pub state_reason: String,
+    /// Progress in percent, from the last report.
+    pub progress_percent: i32,
+    /// What was done, from the last report.
+    pub progress_note: String,
     /// Bumped by every change.
     pub revision: i64,
     /// Creation time.
@@ -97,7 +101,8 @@ pub struct TaskRow {
 /// The projection of a task with its latest extension; `t` is the tasks relation.
 const SELECT: &str = "select t.tenant_id, t.plan_id, t.task_id, t.title, t.description, t.lead_unit_id,
         t.coordinating_unit_ids, t.recommendations, t.due_date, t.standing, t.state, t.resume_state,
-        t.suspended_since, t.suspended_days, t.completed_time, t.evidence, t.achieved, t.state_reason, t.revision,
+        t.suspended_since, t.suspended_days, t.completed_time, t.evidence, t.achieved, t.state_reason,
+        t.progress_percent, t.progress_note, t.revision,
         t.create_time, t.update_time,
         x.state as ext_state, x.requested_due_date as ext_requested_due_date, x.reason as ext_reason,
         x.decided_due_date as ext_decided_due_date, x.decision_comment as ext_decision_comment,
@@ -138,7 +143,8 @@ pub async fn update(conn: &mut PgConnection, row: &TaskRow, search_text: &str) -
         "update tasks set title = $4, description = $5, lead_unit_id = $6, coordinating_unit_ids = $7,
              recommendations = $8, due_date = $9, standing = $10, state = $11, resume_state = $12,
              suspended_since = $13, suspended_days = $14, completed_time = $15, evidence = $16, achieved = $17,
-             state_reason = $18, search_text = $19, revision = revision + 1, update_time = now()
+             state_reason = $18, search_text = $19, progress_percent = $20, progress_note = $21,
+             revision = revision + 1, update_time = now()
          where tenant_id = $1 and plan_id = $2 and task_id = $3",
     )
     .bind(&row.tenant_id)
@@ -160,6 +166,8 @@ pub async fn update(conn: &mut PgConnection, row: &TaskRow, search_text: &str) -
     .bind(&row.achieved)
     .bind(&row.state_reason)
     .bind(search_text)
+    .bind(row.progress_percent)
+    .bind(&row.progress_note)
     .execute(conn)
     .await?;
     Ok(())
@@ -301,45 +309,54 @@ pub struct TaskQuery {
     pub texts: Vec<String>,
 }
 
-/// The Vietnamese calendar day of a timestamp column, as timeliness counts it.
-const LOCAL_COMPLETED: &str = "(t.completed_time at time zone 'Asia/Ho_Chi_Minh')::date";
-const EFFECTIVE_DUE: &str = "(t.due_date + t.suspended_days)";
+/// The Vietnamese calendar day of the completion time, as timeliness counts it.
+pub(crate) const LOCAL_COMPLETED: &str = "(t.completed_time at time zone 'Asia/Ho_Chi_Minh')::date";
+/// The effective due date: the due date moved by the days spent suspended.
+pub(crate) const EFFECTIVE_DUE: &str = "(t.due_date + t.suspended_days)";
 
-/// Appends the SQL condition of a timeliness bucket: the same rule as
-/// [`crate::domain::task::timeliness`], which an integration test holds them to.
-fn push_timeliness(sql: &mut QueryBuilder<'_, Postgres>, bucket: Timeliness, today: NaiveDate, due_soon_days: i32) {
-    let open = "t.state in ('NOT_STARTED', 'IN_PROGRESS')";
+/// Appends the SQL expression of a task's timeliness bucket (its storage name): the same
+/// rule as [`crate::domain::task::timeliness`], which an integration test holds them to.
+/// `t` is the tasks relation; `due_soon_days` 0 means no DUE_SOON.
+pub(crate) fn push_timeliness_case(sql: &mut QueryBuilder<'_, Postgres>, today: NaiveDate, due_soon_days: i32) {
+    let late_completion = format!("t.due_date is not null and t.completed_time is not null and {LOCAL_COMPLETED} > {EFFECTIVE_DUE}");
+    sql.push(format!(
+        "(case when t.state = 'CLOSED_NOT_DONE' then 'NOT_APPLICABLE' \
+         when t.state = 'DONE' then case when {late_completion} then 'LATE_DONE' else 'ON_TIME_DONE' end \
+         when t.state = 'REPORTED_DONE' then case when {late_completion} then 'OPEN_OVERDUE' else 'OPEN_WITHIN_DEADLINE' end \
+         when t.state = 'SUSPENDED' or t.due_date is null then 'OPEN_WITHIN_DEADLINE' \
+         when {EFFECTIVE_DUE} < "
+    ));
+    sql.push_bind(today);
+    sql.push(format!(" then 'OPEN_OVERDUE' when "));
+    sql.push_bind(due_soon_days);
+    sql.push(format!(" > 0 and {EFFECTIVE_DUE} - "));
+    sql.push_bind(today);
+    sql.push(" <= ");
+    sql.push_bind(due_soon_days);
+    sql.push(" then 'DUE_SOON' else 'OPEN_WITHIN_DEADLINE' end)");
+}
+
+/// The storage name of a bucket, as [`push_timeliness_case`] yields it.
+pub(crate) fn timeliness_name(bucket: Timeliness) -> &'static str {
     match bucket {
-        Timeliness::NotApplicable => {
-            sql.push(" and t.state = 'CLOSED_NOT_DONE'");
-        }
-        Timeliness::OnTimeDone => {
-            sql.push(format!(
-                " and t.state = 'DONE' and (t.due_date is null or t.completed_time is null or {LOCAL_COMPLETED} <= {EFFECTIVE_DUE})"
-            ));
-        }
-        Timeliness::LateDone => {
-            sql.push(format!(" and t.state = 'DONE' and {LOCAL_COMPLETED} > {EFFECTIVE_DUE}"));
-        }
-        Timeliness::OpenOverdue => {
-            sql.push(format!(" and (({open} and {EFFECTIVE_DUE} < "));
-            sql.push_bind(today);
-            sql.push(format!(") or (t.state = 'REPORTED_DONE' and {LOCAL_COMPLETED} > {EFFECTIVE_DUE}))"));
-        }
-        Timeliness::OpenWithinDeadline => {
-            sql.push(format!(" and (t.state = 'SUSPENDED' or ({open} and (t.due_date is null or {EFFECTIVE_DUE} >= "));
-            sql.push_bind(today);
-            sql.push(format!(
-                ")) or (t.state = 'REPORTED_DONE' and (t.due_date is null or t.completed_time is null or {LOCAL_COMPLETED} <= {EFFECTIVE_DUE})))"
-            ));
-        }
-        Timeliness::DueSoon => {
-            sql.push(format!(" and {open} and {EFFECTIVE_DUE} >= "));
-            sql.push_bind(today);
-            sql.push(format!(" and {EFFECTIVE_DUE} - "));
-            sql.push_bind(today);
-            sql.push(" <= ").push_bind(due_soon_days);
-        }
+        Timeliness::NotApplicable => "NOT_APPLICABLE",
+        Timeliness::OnTimeDone => "ON_TIME_DONE",
+        Timeliness::LateDone => "LATE_DONE",
+        Timeliness::OpenWithinDeadline => "OPEN_WITHIN_DEADLINE",
+        Timeliness::OpenOverdue => "OPEN_OVERDUE",
+        Timeliness::DueSoon => "DUE_SOON",
+    }
+}
+
+/// Appends the condition that a task is in `bucket`. DUE_SOON tasks are also
+/// OPEN_WITHIN_DEADLINE: due soon is a part of being within the deadline.
+fn push_timeliness(sql: &mut QueryBuilder<'_, Postgres>, bucket: Timeliness, today: NaiveDate, due_soon_days: i32) {
+    sql.push(" and ");
+    push_timeliness_case(sql, today, due_soon_days);
+    if bucket == Timeliness::OpenWithinDeadline {
+        sql.push(" in ('OPEN_WITHIN_DEADLINE', 'DUE_SOON')");
+    } else {
+        sql.push(" = ").push_bind(timeliness_name(bucket));
     }
 }
 

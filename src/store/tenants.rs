@@ -9,9 +9,17 @@ pub async fn create(conn: &mut PgConnection, tenant: &str, display_name: &str) -
     let done = sqlx::query("insert into tenants (tenant_id, display_name) values ($1, $2) on conflict do nothing")
         .bind(tenant)
         .bind(display_name)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    // A new province starts with Vietnam's public holidays.
+    sqlx::query("insert into holidays (tenant_id, day, name) select $1, day, name from holiday_seed")
+        .bind(tenant)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
 }
 
 /// Whether `tenant` exists.
