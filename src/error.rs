@@ -116,6 +116,19 @@ impl From<StoreError> for Error {
                     message: "a plan with this document reference from this issuing unit and year already exists"
                         .into(),
                 },
+                "reports_open_key" => Error::AlreadyExists {
+                    reason: "REPORT_ALREADY_OPEN",
+                    message: "the unit already has an open report for this plan and period; edit or submit that one"
+                        .into(),
+                },
+                "report_schedules_kind_key" => Error::AlreadyExists {
+                    reason: "SCHEDULE_ALREADY_EXISTS",
+                    message: "the plan already has a schedule of this period kind".into(),
+                },
+                "reports_pkey" | "report_schedules_pkey" | "report_requests_pkey" => Error::AlreadyExists {
+                    reason: "RESOURCE_ALREADY_EXISTS",
+                    message: "a resource with this ID already exists; choose another ID or leave it empty".into(),
+                },
                 "deadline_extensions_pending_key" => Error::FailedPrecondition {
                     reason: "EXTENSION_PENDING",
                     message: "the task already has an extension request awaiting a decision".into(),

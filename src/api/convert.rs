@@ -34,6 +34,11 @@ impl Violations {
         self.0.push(Violation::new(field, description));
     }
 
+    /// The violations noted, to re-file under another field path.
+    pub fn into_violations(self) -> Vec<Violation> {
+        self.0
+    }
+
     /// `Ok` when nothing was noted.
     pub fn finish(self) -> Result<(), Error> {
         if self.0.is_empty() { Ok(()) } else { Err(Error::InvalidArgument(self.0)) }

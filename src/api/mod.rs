@@ -5,9 +5,12 @@
 pub mod conclusions;
 pub mod convert;
 pub mod filter_terms;
+pub mod holidays;
 pub mod plans;
 pub mod proto;
 pub mod recommendations;
+pub mod reports;
+pub mod schedules;
 pub mod status;
 pub mod tasks;
 pub mod units;

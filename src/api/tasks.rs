@@ -45,7 +45,7 @@ impl TaskApi {
     }
 }
 
-fn state_to_proto(state: TaskState) -> pb::TaskState {
+pub(crate) fn state_to_proto(state: TaskState) -> pb::TaskState {
     match state {
         TaskState::NotStarted => pb::TaskState::NotStarted,
         TaskState::InProgress => pb::TaskState::InProgress,
@@ -319,7 +319,7 @@ fn task_query(filter: &str) -> Result<TaskQuery, Error> {
     Ok(query)
 }
 
-fn evidence(v: &mut Violations, evidence: Option<&pb::Evidence>) -> Option<EvidenceRecord> {
+pub(crate) fn evidence(v: &mut Violations, evidence: Option<&pb::Evidence>) -> Option<EvidenceRecord> {
     let Some(e) = evidence else {
         v.add("evidence", "is required: a document reference, a description, or both");
         return None;

@@ -106,7 +106,11 @@ fn fourteenth(year: i32, month: u32) -> NaiveDate {
 impl Period {
     /// A period, if `number` fits the kind and the year is a plausible one.
     pub fn new(kind: PeriodKind, year: i32, number: u32) -> Option<Self> {
-        ((1..=kind.per_year()).contains(&number) && (1900..=9998).contains(&year)).then_some(Self { kind, year, number })
+        ((1..=kind.per_year()).contains(&number) && (1900..=9998).contains(&year)).then_some(Self {
+            kind,
+            year,
+            number,
+        })
     }
 
     /// The readable key: `2020-M07`, `2020-Q3`, `2020-H1`, `2020-9M`, `2020`.
@@ -202,6 +206,25 @@ impl Period {
     }
 }
 
+/// The periods of `kind` whose cut-off has passed by `as_of` (their window ends before
+/// it) and that end on or after `since` (a plan reports from its issue date on), oldest
+/// first. At most 1200 (a century of months), so a wild date cannot run away.
+pub fn due_periods(kind: PeriodKind, since: NaiveDate, as_of: NaiveDate, nine_months: NineMonthsEnd) -> Vec<Period> {
+    let mut out = Vec::new();
+    let mut period = Period::containing(kind, since);
+    for _ in 0..1200 {
+        let (_, end) = period.window(nine_months);
+        if end >= as_of {
+            break;
+        }
+        if end >= since {
+            out.push(period);
+        }
+        period = period.next();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,7 +258,9 @@ mod tests {
         for key in ["2020-M07", "2020-M12", "2020-Q3", "2020-H1", "2020-H2", "2020-9M", "2020"] {
             assert_eq!(Period::parse(key).unwrap().key(), key);
         }
-        for bad in ["", "2020-M7", "2020-M13", "2020-Q5", "2020-H3", "2020-Q0", "20-Q1", "2020-X1", "2020-9m", "2020-M0a"] {
+        for bad in
+            ["", "2020-M7", "2020-M13", "2020-Q5", "2020-H3", "2020-Q0", "20-Q1", "2020-X1", "2020-9m", "2020-M0a"]
+        {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
     }
@@ -251,8 +276,30 @@ mod tests {
         assert_eq!(Period::containing(PeriodKind::Year, d(2020, 12, 15)).key(), "2021");
     }
 
+    #[test]
+    fn due_periods_are_those_cut_off_since_the_start() {
+        let keys = |kind, since, as_of| {
+            due_periods(kind, since, as_of, NineMonthsEnd::default()).iter().map(Period::key).collect::<Vec<_>>()
+        };
+        // Plan issued 20 May 2020; on 15 September the months M06..M09 and Q2, Q3 are cut off.
+        assert_eq!(
+            keys(PeriodKind::Month, d(2020, 5, 20), d(2020, 9, 15)),
+            ["2020-M06", "2020-M07", "2020-M08", "2020-M09"]
+        );
+        assert_eq!(keys(PeriodKind::Quarter, d(2020, 5, 20), d(2020, 9, 15)), ["2020-Q2", "2020-Q3"]);
+        assert_eq!(keys(PeriodKind::Quarter, d(2020, 5, 20), d(2020, 9, 14)), ["2020-Q2"]);
+        assert_eq!(keys(PeriodKind::Year, d(2020, 5, 20), d(2021, 1, 1)), ["2020"]);
+        assert_eq!(keys(PeriodKind::NineMonths, d(2020, 5, 20), d(2021, 10, 1)), ["2020-9M", "2021-9M"]);
+        assert!(keys(PeriodKind::Month, d(2020, 5, 20), d(2020, 5, 21)).is_empty());
+    }
+
     fn tiling_kind() -> impl Strategy<Value = PeriodKind> {
-        prop_oneof![Just(PeriodKind::Month), Just(PeriodKind::Quarter), Just(PeriodKind::HalfYear), Just(PeriodKind::Year)]
+        prop_oneof![
+            Just(PeriodKind::Month),
+            Just(PeriodKind::Quarter),
+            Just(PeriodKind::HalfYear),
+            Just(PeriodKind::Year)
+        ]
     }
 
     proptest! {

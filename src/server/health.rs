@@ -10,8 +10,11 @@ use tonic_health::server::HealthReporter;
 /// The services whose health is reported, besides the overall `""`.
 pub const SERVICE_NAMES: &[&str] = &[
     "followup.v1.ConclusionService",
+    "followup.v1.HolidayService",
     "followup.v1.PlanService",
     "followup.v1.RecommendationService",
+    "followup.v1.ReportScheduleService",
+    "followup.v1.ReportService",
     "followup.v1.TaskService",
     "followup.v1.UnitService",
 ];

@@ -18,8 +18,11 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use crate::api::proto::followup::v1::conclusion_service_server::ConclusionServiceServer;
+use crate::api::proto::followup::v1::holiday_service_server::HolidayServiceServer;
 use crate::api::proto::followup::v1::plan_service_server::PlanServiceServer;
 use crate::api::proto::followup::v1::recommendation_service_server::RecommendationServiceServer;
+use crate::api::proto::followup::v1::report_schedule_service_server::ReportScheduleServiceServer;
+use crate::api::proto::followup::v1::report_service_server::ReportServiceServer;
 use crate::api::proto::followup::v1::task_service_server::TaskServiceServer;
 use crate::api::proto::followup::v1::unit_service_server::UnitServiceServer;
 use crate::api::{self, proto};
@@ -113,7 +116,10 @@ impl Application {
         let recommendations =
             limited!(RecommendationServiceServer::new(api::recommendations::RecommendationApi::new(services.clone())));
         let plans = limited!(PlanServiceServer::new(api::plans::PlanApi::new(services.clone())));
-        let tasks = limited!(TaskServiceServer::new(api::tasks::TaskApi::new(services)));
+        let tasks = limited!(TaskServiceServer::new(api::tasks::TaskApi::new(services.clone())));
+        let holidays = limited!(HolidayServiceServer::new(api::holidays::HolidayApi::new(services.clone())));
+        let schedules = limited!(ReportScheduleServiceServer::new(api::schedules::ScheduleApi::new(services.clone())));
+        let reports = limited!(ReportServiceServer::new(api::reports::ReportApi::new(services)));
 
         let layers = tower::ServiceBuilder::new()
             .layer(trace::TraceLayer)
@@ -132,6 +138,9 @@ impl Application {
             .add_service(recommendations)
             .add_service(plans)
             .add_service(tasks)
+            .add_service(holidays)
+            .add_service(schedules)
+            .add_service(reports)
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = stopping.wait_for(|stopped| *stopped).await;
                 health::set_all(&signal_reporter, ServingStatus::NotServing).await;

@@ -2,9 +2,13 @@
 //! authorization, domain checks, audit record and event. No gRPC types here.
 
 pub mod conclusions;
+pub mod holidays;
 pub mod plans;
+pub mod progress;
 pub mod recommendations;
 pub mod refs;
+pub mod reports;
+pub mod schedules;
 pub mod tasks;
 pub mod units;
 

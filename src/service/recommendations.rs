@@ -96,6 +96,27 @@ async fn views(
         .collect())
 }
 
+/// Views of the recommendations named `conclusions/{c}/recommendations/{r}` (unknown
+/// names are skipped), in the order given.
+pub async fn views_by_name(
+    tx: &mut store::Tx,
+    tenant: &str,
+    names: &[String],
+) -> Result<Vec<RecommendationView>, Error> {
+    let pairs: Vec<(String, String)> = names
+        .iter()
+        .filter_map(|n| n.strip_prefix("conclusions/")?.split_once("/recommendations/"))
+        .map(|(c, r)| (c.to_owned(), r.to_owned()))
+        .collect();
+    let mut rows = Vec::with_capacity(pairs.len());
+    for (c, r) in &pairs {
+        if let Some(row) = conclusions::get_recommendation(tx, tenant, c, r, false).await? {
+            rows.push(row);
+        }
+    }
+    views(tx, tenant, rows).await
+}
+
 fn checked(input: &RecommendationInput) -> Result<Json<BTreeMap<String, i64>>, Error> {
     let required = check_required(input.kind, &input.required)
         .map_err(|e| Error::invalid(format!("recommendation.required[{}]", e.index()), e))?;

@@ -278,7 +278,7 @@ pub async fn batch_create(
     for (index, (id, input)) in items.into_iter().enumerate() {
         let row = insert_one(&mut tx, svc, who, plan_id, id, input, idem.as_ref().map(|i| i.request_id))
             .await
-            .map_err(|e| at_index(e, index))?;
+            .map_err(|e| at_index(e, "requests", index))?;
         rows.push(row);
     }
     remember(&mut tx, who, idem.as_ref(), &rows).await?;
@@ -286,24 +286,25 @@ pub async fn batch_create(
     Ok(rows)
 }
 
-/// Prefixes an error of one batch item with its position, so the caller knows which.
-fn at_index(error: Error, index: usize) -> Error {
+/// Prefixes an error of one item of a list (`requests`, `items`) with its position, so
+/// the caller knows which.
+pub(crate) fn at_index(error: Error, list: &str, index: usize) -> Error {
     match error {
         Error::InvalidArgument(violations) => Error::InvalidArgument(
             violations
                 .into_iter()
                 .map(|mut v| {
-                    v.field = format!("requests[{index}].{}", v.field);
+                    v.field = format!("{list}[{index}].{}", v.field);
                     v
                 })
                 .collect(),
         ),
-        Error::NotFound { resource } => Error::NotFound { resource: format!("{resource} (requests[{index}])") },
+        Error::NotFound { resource } => Error::NotFound { resource: format!("{resource} ({list}[{index}])") },
         Error::FailedPrecondition { reason, message } => {
-            Error::FailedPrecondition { reason, message: format!("requests[{index}]: {message}") }
+            Error::FailedPrecondition { reason, message: format!("{list}[{index}]: {message}") }
         }
         Error::AlreadyExists { reason, message } => {
-            Error::AlreadyExists { reason, message: format!("requests[{index}]: {message}") }
+            Error::AlreadyExists { reason, message: format!("{list}[{index}]: {message}") }
         }
         other => other,
     }

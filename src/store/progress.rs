@@ -45,7 +45,8 @@ pub async fn unit_counts(
     plan_id: &str,
     today: NaiveDate,
 ) -> Result<Vec<UnitCounts>, StoreError> {
-    let mut sql = QueryBuilder::<Postgres>::new("select x.lead_unit_id as unit_id, u.display_name, count(*) as tasks,
+    let mut sql = QueryBuilder::<Postgres>::new(
+        "select x.lead_unit_id as unit_id, u.display_name, count(*) as tasks,
         count(*) filter (where x.bucket = 'ON_TIME_DONE') as on_time_done,
         count(*) filter (where x.bucket = 'LATE_DONE') as late_done,
         count(*) filter (where x.bucket = 'OPEN_WITHIN_DEADLINE') as open_within_deadline,
@@ -56,7 +57,8 @@ pub async fn unit_counts(
         count(*) filter (where x.state = 'DONE') as done,
         count(*) filter (where x.state = 'SUSPENDED') as suspended,
         count(*) filter (where x.state = 'CLOSED_NOT_DONE') as closed_not_done
-      from (select t.lead_unit_id, t.state, ");
+      from (select t.lead_unit_id, t.state, ",
+    );
     push_timeliness_case(&mut sql, today, 0);
     sql.push(" as bucket from tasks t where t.tenant_id = ").push_bind(tenant.to_owned());
     sql.push(" and t.plan_id = ").push_bind(plan_id.to_owned());

@@ -23,7 +23,12 @@ pub async fn holidays_between(
 }
 
 /// Adds or renames a holiday.
-pub async fn upsert_holiday(conn: &mut PgConnection, tenant: &str, day: NaiveDate, name: &str) -> Result<(), StoreError> {
+pub async fn upsert_holiday(
+    conn: &mut PgConnection,
+    tenant: &str,
+    day: NaiveDate,
+    name: &str,
+) -> Result<(), StoreError> {
     sqlx::query(
         "insert into holidays (tenant_id, day, name) values ($1, $2, $3)
          on conflict (tenant_id, day) do update set name = excluded.name",
@@ -100,7 +105,12 @@ pub async fn schedules(conn: &mut PgConnection, tenant: &str, plan_id: &str) -> 
 }
 
 /// Removes a schedule; false if there was none.
-pub async fn delete_schedule(conn: &mut PgConnection, tenant: &str, plan_id: &str, id: &str) -> Result<bool, StoreError> {
+pub async fn delete_schedule(
+    conn: &mut PgConnection,
+    tenant: &str,
+    plan_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
     let done = sqlx::query("delete from report_schedules where tenant_id = $1 and plan_id = $2 and schedule_id = $3")
         .bind(tenant)
         .bind(plan_id)
@@ -387,7 +397,11 @@ pub async fn versions(
 
 /// Who has reported what on a plan: (unit, period key or `#request`) of submitted or
 /// accepted reports.
-pub async fn delivered(conn: &mut PgConnection, tenant: &str, plan_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+pub async fn delivered(
+    conn: &mut PgConnection,
+    tenant: &str,
+    plan_id: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
     Ok(sqlx::query_as(
         "select unit_id, coalesce(period_key, '#' || report_request_id) from reports
          where tenant_id = $1 and plan_id = $2 and state in ('SUBMITTED', 'ACCEPTED')",

@@ -318,7 +318,8 @@ pub(crate) const EFFECTIVE_DUE: &str = "(t.due_date + t.suspended_days)";
 /// rule as [`crate::domain::task::timeliness`], which an integration test holds them to.
 /// `t` is the tasks relation; `due_soon_days` 0 means no DUE_SOON.
 pub(crate) fn push_timeliness_case(sql: &mut QueryBuilder<'_, Postgres>, today: NaiveDate, due_soon_days: i32) {
-    let late_completion = format!("t.due_date is not null and t.completed_time is not null and {LOCAL_COMPLETED} > {EFFECTIVE_DUE}");
+    let late_completion =
+        format!("t.due_date is not null and t.completed_time is not null and {LOCAL_COMPLETED} > {EFFECTIVE_DUE}");
     sql.push(format!(
         "(case when t.state = 'CLOSED_NOT_DONE' then 'NOT_APPLICABLE' \
          when t.state = 'DONE' then case when {late_completion} then 'LATE_DONE' else 'ON_TIME_DONE' end \
@@ -327,7 +328,7 @@ pub(crate) fn push_timeliness_case(sql: &mut QueryBuilder<'_, Postgres>, today: 
          when {EFFECTIVE_DUE} < "
     ));
     sql.push_bind(today);
-    sql.push(format!(" then 'OPEN_OVERDUE' when "));
+    sql.push(" then 'OPEN_OVERDUE' when ");
     sql.push_bind(due_soon_days);
     sql.push(format!(" > 0 and {EFFECTIVE_DUE} - "));
     sql.push_bind(today);
