@@ -10,6 +10,7 @@ mod grpcurl;
 mod health;
 mod plans_and_conclusions;
 mod reflection;
+mod reports;
 mod tasks_assignment;
 mod tasks_lifecycle;
 mod tasks_timeliness;

@@ -3,9 +3,10 @@
 //! issued plan whose tasks the tests create.
 
 use followup::api::proto::followup::v1::{
-    self as pb, conclusion_service_client::ConclusionServiceClient, plan_service_client::PlanServiceClient,
-    recommendation_service_client::RecommendationServiceClient, task_service_client::TaskServiceClient,
-    unit_service_client::UnitServiceClient,
+    self as pb, conclusion_service_client::ConclusionServiceClient, holiday_service_client::HolidayServiceClient,
+    plan_service_client::PlanServiceClient, recommendation_service_client::RecommendationServiceClient,
+    report_schedule_service_client::ReportScheduleServiceClient, report_service_client::ReportServiceClient,
+    task_service_client::TaskServiceClient, unit_service_client::UnitServiceClient,
 };
 use followup::api::proto::google::r#type::Date;
 use followup::auth::principal::Role;
@@ -22,6 +23,9 @@ pub struct Clients {
     pub recommendations: RecommendationServiceClient<InterceptedService<Channel, Bearer>>,
     pub plans: PlanServiceClient<InterceptedService<Channel, Bearer>>,
     pub tasks: TaskServiceClient<InterceptedService<Channel, Bearer>>,
+    pub reports: ReportServiceClient<InterceptedService<Channel, Bearer>>,
+    pub schedules: ReportScheduleServiceClient<InterceptedService<Channel, Bearer>>,
+    pub holidays: HolidayServiceClient<InterceptedService<Channel, Bearer>>,
 }
 
 impl Clients {
@@ -33,6 +37,9 @@ impl Clients {
             recommendations: RecommendationServiceClient::with_interceptor(app.channel(), b()),
             plans: PlanServiceClient::with_interceptor(app.channel(), b()),
             tasks: TaskServiceClient::with_interceptor(app.channel(), b()),
+            reports: ReportServiceClient::with_interceptor(app.channel(), b()),
+            schedules: ReportScheduleServiceClient::with_interceptor(app.channel(), b()),
+            holidays: HolidayServiceClient::with_interceptor(app.channel(), b()),
         }
     }
 }
