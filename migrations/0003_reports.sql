@@ -136,6 +136,12 @@ create table report_versions (
 
 alter table tasks add column progress_percent integer not null default 0 check (progress_percent between 0 and 100);
 alter table tasks add column progress_note text not null default '';
+-- The Vietnamese calendar day of completed_time, written with it: timeliness compares
+-- dates, and converting every row's instant to Asia/Ho_Chi_Minh on each read is the
+-- dearest part of a plan's progress.
+alter table tasks add column completed_date date;
+update tasks set completed_date = (completed_time at time zone 'Asia/Ho_Chi_Minh')::date where completed_time is not null;
+alter table tasks add constraint tasks_completed_date_check check ((completed_time is null) = (completed_date is null));
 
 -- The per-unit rows of a plan's progress group by lead unit.
 create index tasks_plan_lead_idx on tasks (tenant_id, plan_id, lead_unit_id);

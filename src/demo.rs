@@ -15,14 +15,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::auth::principal::{Principal, Role};
 use crate::domain::calendar::ManualClock;
 use crate::domain::document_ref::DocumentRef;
+use crate::domain::period::{Period, PeriodKind};
 use crate::domain::recommendation::{Measure, RecommendationKind};
 use crate::domain::unit::UnitKind;
 use crate::error::Error;
 use crate::service::plans::{PlanInput, PlanStep};
 use crate::service::recommendations::RecommendationInput;
+use crate::service::reports::{ItemInput, NewReport, ReportText, Review, Subject};
+use crate::service::schedules::ScheduleInput;
 use crate::service::tasks::{Due, TaskInput, TaskStep};
 use crate::service::units::NewUnit;
-use crate::service::{Services, conclusions, plans, recommendations, tasks, units};
+use crate::service::{Services, conclusions, plans, recommendations, reports, schedules, tasks, units};
 use crate::store::tasks::EvidenceRecord;
 
 /// The plan's ID in the demo tenant.
@@ -339,6 +342,40 @@ pub async fn load(services: &Services, tenant: &str) -> Result<bool, Error> {
         clock.set(at);
         tasks::step(&svc, &who, PLAN_ID, task_id, step, "", None).await?;
     }
+    // Quarterly progress reports, due five working days after each cut-off; the
+    // Department of Home Affairs reported on the third quarter of 2020.
+    let quarterly = ScheduleInput {
+        period_kind: PeriodKind::Quarter,
+        unit_ids: vec![],
+        deadline_working_days: 5,
+        nine_months_end: None,
+    };
+    schedules::create_schedule(&svc, &who, PLAN_ID, Some("hang-quy".into()), quarterly, None).await?;
+    clock.set(morning(2020, 9, 18));
+    let report = NewReport {
+        unit_id: "snv".into(),
+        subject: Subject::Period(
+            Period::new(PeriodKind::Quarter, 2020, 3).ok_or_else(|| Error::Internal(anyhow::anyhow!("2020-Q3")))?,
+        ),
+        text: ReportText {
+            document_ref: "45/BC-SNV".into(),
+            summary: "Sở Nội vụ báo cáo kết quả thực hiện Kế hoạch 963/KH-UBND quý III năm 2020.".into(),
+            results: "Hoàn thành rà soát, tham mưu sửa đổi quy định về thi đua, khen thưởng.".into(),
+            ..Default::default()
+        },
+        items: vec![ItemInput {
+            task_id: "kiem-tra-thuong-xuyen".into(),
+            state: None,
+            progress_percent: 50,
+            done: "Kiểm tra công tác thi đua, khen thưởng tại 04 đơn vị.".into(),
+            achieved: vec![],
+            evidence: None,
+        }],
+    };
+    let draft = reports::create(&svc, &who, PLAN_ID, Some("snv-2020-q3".into()), report, None).await?;
+    reports::submit(&svc, &who, PLAN_ID, &draft.report_id, "", None).await?;
+    reports::review(&svc, &who, PLAN_ID, &draft.report_id, Review::Accept("Đạt.".into()), "", None).await?;
+
     // The resistance-era dossiers need more time: asked and approved, recorded.
     clock.set(morning(2021, 6, 10));
     let reason = "Hồ sơ cần xác minh với cơ quan Trung ương; đề nghị gia hạn.".to_owned();

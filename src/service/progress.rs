@@ -1,6 +1,8 @@
 //! A plan's consolidated progress (báo cáo tổng hợp): a few aggregate queries, never the
 //! tasks loaded one by one.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::recommendations::RecommendationView;
@@ -8,7 +10,7 @@ use super::reports::{Missing, missing_in, missing_per_unit};
 use super::{Services, not_found, require_role};
 use crate::auth::principal::{Principal, Role};
 use crate::domain::calendar::local_date;
-use crate::domain::task::TaskState;
+use crate::domain::task::{TaskState, Timeliness};
 use crate::error::Error;
 use crate::store::{self, plans, progress};
 
@@ -16,7 +18,7 @@ use crate::store::{self, plans, progress};
 const MAX_OVERDUE: i64 = 1000;
 
 /// One unit's row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UnitRow {
     /// The unit.
     pub unit_id: String,
@@ -82,6 +84,27 @@ pub struct PlanProgress {
     pub missing: Vec<Missing>,
 }
 
+/// Folds the grouped counts into one row per lead unit.
+fn unit_rows(buckets: &[progress::BucketCount]) -> Vec<UnitRow> {
+    let mut rows: BTreeMap<&str, UnitRow> = BTreeMap::new();
+    for b in buckets {
+        let row = rows
+            .entry(b.unit_id.as_str())
+            .or_insert_with(|| UnitRow { unit_id: b.unit_id.clone(), ..UnitRow::default() });
+        row.tasks += b.tasks;
+        match progress::bucket_of_code(b.bucket) {
+            Some(Timeliness::OnTimeDone) => row.done_on_time += b.tasks,
+            Some(Timeliness::LateDone) => row.done_late += b.tasks,
+            Some(Timeliness::OpenOverdue) => row.overdue += b.tasks,
+            _ => {}
+        }
+        if TaskState::from_db(&b.state).is_some_and(TaskState::is_open) {
+            row.open += b.tasks;
+        }
+    }
+    rows.into_values().collect()
+}
+
 /// Computes a plan's progress (MONITOR, ADMIN, READER).
 pub async fn plan_progress(
     svc: &Services,
@@ -95,53 +118,37 @@ pub async fn plan_progress(
     let plan = plans::get(&mut tx, &who.tenant, plan_id, false)
         .await?
         .ok_or_else(|| not_found(super::plans::name(plan_id)))?;
-    let counts = progress::unit_counts(&mut tx, &who.tenant, plan_id, today).await?;
+    let buckets = progress::bucket_counts(&mut tx, &who.tenant, plan_id, today).await?;
     let overdue_rows = progress::overdue(&mut tx, &who.tenant, plan_id, today, MAX_OVERDUE).await?;
-    let names = progress::addressed_recommendations(&mut tx, &who.tenant, plan_id).await?;
-    let recommendations = super::recommendations::views_by_name(&mut tx, &who.tenant, &names).await?;
-    let missing = missing_in(&mut tx, &who.tenant, &plan, today).await?;
-    store::commit(tx).await?;
-
+    let recommendations =
+        super::recommendations::views_of_conclusions(&mut tx, &who.tenant, &plan.conclusion_ids).await?;
+    let mut units = unit_rows(&buckets);
+    let open_leads: Vec<String> = units.iter().filter(|u| u.open > 0).map(|u| u.unit_id.clone()).collect();
+    let missing = missing_in(&mut tx, &who.tenant, &plan, today, Some(open_leads)).await?;
     let owed = missing_per_unit(&missing);
-    let sum = |f: fn(&progress::UnitCounts) -> i64| counts.iter().map(f).sum::<i64>();
-    let total = sum(|c| c.tasks);
-    let done = sum(|c| c.done);
-    let by_state = vec![
-        (TaskState::NotStarted, sum(|c| c.not_started)),
-        (TaskState::InProgress, sum(|c| c.in_progress)),
-        (TaskState::ReportedDone, sum(|c| c.reported_done)),
-        (TaskState::Done, done),
-        (TaskState::Suspended, sum(|c| c.suspended)),
-        (TaskState::ClosedNotDone, sum(|c| c.closed_not_done)),
-    ];
-    let mut units: Vec<UnitRow> = counts
-        .iter()
-        .map(|c| UnitRow {
-            unit_id: c.unit_id.clone(),
-            display_name: c.display_name.clone(),
-            tasks: c.tasks,
-            done_on_time: c.on_time_done,
-            done_late: c.late_done,
-            open: c.tasks - c.done - c.closed_not_done,
-            overdue: c.open_overdue,
-            reports_missing: i64::from(owed.get(&c.unit_id).copied().unwrap_or(0)),
-        })
-        .collect();
-    // Units that owe reports but lead no task of the plan still get a row.
     for (unit, count) in &owed {
-        if !units.iter().any(|u| &u.unit_id == unit) {
-            units.push(UnitRow {
-                unit_id: unit.clone(),
-                display_name: String::new(),
-                tasks: 0,
-                done_on_time: 0,
-                done_late: 0,
-                open: 0,
-                overdue: 0,
-                reports_missing: i64::from(*count),
-            });
+        match units.iter_mut().find(|u| &u.unit_id == unit) {
+            Some(row) => row.reports_missing = i64::from(*count),
+            // A unit that owes reports but leads no task of the plan still gets a row.
+            None => {
+                units.push(UnitRow { unit_id: unit.clone(), reports_missing: i64::from(*count), ..UnitRow::default() })
+            }
         }
     }
+    let ids: Vec<String> = units.iter().map(|u| u.unit_id.clone()).collect();
+    let names: BTreeMap<String, String> = progress::unit_names(&mut tx, &who.tenant, &ids).await?.into_iter().collect();
+    store::commit(tx).await?;
+    for unit in &mut units {
+        unit.display_name = names.get(&unit.unit_id).cloned().unwrap_or_default();
+    }
+    units.sort_by(|a, b| (&a.display_name, &a.unit_id).cmp(&(&b.display_name, &b.unit_id)));
+
+    let count =
+        |f: &dyn Fn(&progress::BucketCount) -> bool| buckets.iter().filter(|b| f(b)).map(|b| b.tasks).sum::<i64>();
+    let total = count(&|_| true);
+    let by_state: Vec<(TaskState, i64)> =
+        TaskState::ALL.into_iter().map(|s| (s, count(&|b| b.state == s.as_str()))).collect();
+    let done = count(&|b| b.state == TaskState::Done.as_str());
     let overdue = overdue_rows
         .into_iter()
         .map(|o| OverdueTask {
@@ -157,10 +164,10 @@ pub async fn plan_progress(
         as_of,
         total,
         by_state,
-        on_time_done: sum(|c| c.on_time_done),
-        late_done: sum(|c| c.late_done),
-        open_within_deadline: sum(|c| c.open_within_deadline),
-        open_overdue: sum(|c| c.open_overdue),
+        on_time_done: count(&|b| progress::bucket_of_code(b.bucket) == Some(Timeliness::OnTimeDone)),
+        late_done: count(&|b| progress::bucket_of_code(b.bucket) == Some(Timeliness::LateDone)),
+        open_within_deadline: count(&|b| progress::bucket_of_code(b.bucket) == Some(Timeliness::OpenWithinDeadline)),
+        open_overdue: count(&|b| progress::bucket_of_code(b.bucket) == Some(Timeliness::OpenOverdue)),
         completion_rate_percent: if total > 0 { done as f64 * 100.0 / total as f64 } else { 0.0 },
         units,
         recommendations,

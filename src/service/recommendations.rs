@@ -96,24 +96,14 @@ async fn views(
         .collect())
 }
 
-/// Views of the recommendations named `conclusions/{c}/recommendations/{r}` (unknown
-/// names are skipped), in the order given.
-pub async fn views_by_name(
+/// Views of every recommendation of the given conclusions: one query for the
+/// recommendations and one for their tasks.
+pub async fn views_of_conclusions(
     tx: &mut store::Tx,
     tenant: &str,
-    names: &[String],
+    conclusion_ids: &[String],
 ) -> Result<Vec<RecommendationView>, Error> {
-    let pairs: Vec<(String, String)> = names
-        .iter()
-        .filter_map(|n| n.strip_prefix("conclusions/")?.split_once("/recommendations/"))
-        .map(|(c, r)| (c.to_owned(), r.to_owned()))
-        .collect();
-    let mut rows = Vec::with_capacity(pairs.len());
-    for (c, r) in &pairs {
-        if let Some(row) = conclusions::get_recommendation(tx, tenant, c, r, false).await? {
-            rows.push(row);
-        }
-    }
+    let rows = conclusions::recommendations_of(tx, tenant, conclusion_ids).await?;
     views(tx, tenant, rows).await
 }
 

@@ -545,15 +545,20 @@ pub struct Missing {
 }
 
 /// Who owes which report on the plan as of `as_of` (inside a transaction of the caller).
+/// `open_leads` are the lead units of the plan's open tasks, when the caller knows them.
 pub async fn missing_in(
     tx: &mut Tx,
     tenant: &str,
     plan: &plans::PlanRow,
     as_of: NaiveDate,
+    open_leads: Option<Vec<String>>,
 ) -> Result<Vec<Missing>, Error> {
     let delivered: BTreeSet<(String, String)> =
         reports::delivered(tx, tenant, &plan.plan_id).await?.into_iter().collect();
-    let open_leads = progress::open_lead_units(tx, tenant, &plan.plan_id).await?;
+    let open_leads = match open_leads {
+        Some(units) => units,
+        None => progress::open_lead_units(tx, tenant, &plan.plan_id).await?,
+    };
     let calendar = holidays::calendar(tx, tenant, plan.issue_date, as_of).await?;
     let mut out = Vec::new();
     let mut owe = |subject: String, units: &[String], deadline: NaiveDate| {
@@ -590,7 +595,7 @@ pub async fn missing(svc: &Services, who: &Principal, plan_id: &str, as_of: Naiv
     let plan = plans::get(&mut tx, &who.tenant, plan_id, false)
         .await?
         .ok_or_else(|| not_found(super::plans::name(plan_id)))?;
-    let out = missing_in(&mut tx, &who.tenant, &plan, as_of).await?;
+    let out = missing_in(&mut tx, &who.tenant, &plan, as_of, None).await?;
     store::commit(tx).await?;
     Ok(out)
 }

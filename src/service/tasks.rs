@@ -178,6 +178,7 @@ fn new_row(tenant: &str, plan_id: &str, id: Option<String>, now: DateTime<Utc>) 
         suspended_since: None,
         suspended_days: 0,
         completed_time: None,
+        completed_date: None,
         evidence: None,
         achieved: Json(Achieved::new()),
         state_reason: String::new(),
@@ -586,11 +587,13 @@ pub(crate) async fn apply_step(
             row.achieved = Json(achieved_of(tx, &who.tenant, before, achieved).await?);
             row.evidence = Some(Json(evidence));
             row.completed_time = Some(now);
+            row.completed_date = Some(crate::domain::calendar::local_date(now));
             row.state_reason = String::new();
         }
         TaskStep::Accept(comment) => row.state_reason = comment,
         TaskStep::Return(comment) => {
             row.completed_time = None;
+            row.completed_date = None;
             row.state_reason = comment;
         }
         TaskStep::Suspend(why) => {

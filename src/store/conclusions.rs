@@ -295,6 +295,22 @@ pub async fn existing_recommendations(
     .await?)
 }
 
+/// The recommendations of the given conclusions, in name order.
+pub async fn recommendations_of(
+    conn: &mut PgConnection,
+    tenant: &str,
+    conclusion_ids: &[String],
+) -> Result<Vec<RecommendationRow>, StoreError> {
+    Ok(sqlx::query_as(&format!(
+        "select {REC_COLUMNS} from recommendations where tenant_id = $1 and conclusion_id = any($2)
+         order by conclusion_id, recommendation_id"
+    ))
+    .bind(tenant)
+    .bind(conclusion_ids)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// A validated recommendation filter.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RecommendationQuery {

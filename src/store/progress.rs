@@ -5,66 +5,68 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::StoreError;
-use super::tasks::{EFFECTIVE_DUE, push_timeliness_case};
+use super::tasks::{EFFECTIVE_DUE, bucket_code, push_timeliness_case};
+use crate::domain::task::Timeliness;
 
-/// One lead unit's counts.
+pub use super::tasks::bucket_of_code;
+
+/// How many of a plan's tasks a unit leads in one state and timeliness bucket.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct UnitCounts {
-    /// The unit.
+pub struct BucketCount {
+    /// The lead unit.
     pub unit_id: String,
-    /// Its name.
-    pub display_name: String,
-    /// Tasks it leads.
+    /// The state's storage name.
+    pub state: String,
+    /// The bucket's code (see `bucket_code`; no DUE_SOON: it is within the deadline here).
+    pub bucket: i16,
+    /// How many tasks.
     pub tasks: i64,
-    /// Done on time.
-    pub on_time_done: i64,
-    /// Done late.
-    pub late_done: i64,
-    /// Open and not late (due soon included).
-    pub open_within_deadline: i64,
-    /// Open and late.
-    pub open_overdue: i64,
-    /// NOT_STARTED tasks.
-    pub not_started: i64,
-    /// IN_PROGRESS tasks.
-    pub in_progress: i64,
-    /// REPORTED_DONE tasks.
-    pub reported_done: i64,
-    /// DONE tasks.
-    pub done: i64,
-    /// SUSPENDED tasks.
-    pub suspended: i64,
-    /// CLOSED_NOT_DONE tasks.
-    pub closed_not_done: i64,
 }
 
-/// Per lead unit of the plan: task counts by state and by timeliness as of `today`.
-pub async fn unit_counts(
+/// The plan's tasks counted by lead unit, state and timeliness bucket as of `today`:
+/// one scan, the bucket computed once per task (grouping by the expression, rather than
+/// filtering aggregates on it, which would evaluate it once per aggregate).
+pub async fn bucket_counts(
     conn: &mut PgConnection,
     tenant: &str,
     plan_id: &str,
     today: NaiveDate,
-) -> Result<Vec<UnitCounts>, StoreError> {
-    let mut sql = QueryBuilder::<Postgres>::new(
-        "select x.lead_unit_id as unit_id, u.display_name, count(*) as tasks,
-        count(*) filter (where x.bucket = 'ON_TIME_DONE') as on_time_done,
-        count(*) filter (where x.bucket = 'LATE_DONE') as late_done,
-        count(*) filter (where x.bucket = 'OPEN_WITHIN_DEADLINE') as open_within_deadline,
-        count(*) filter (where x.bucket = 'OPEN_OVERDUE') as open_overdue,
-        count(*) filter (where x.state = 'NOT_STARTED') as not_started,
-        count(*) filter (where x.state = 'IN_PROGRESS') as in_progress,
-        count(*) filter (where x.state = 'REPORTED_DONE') as reported_done,
-        count(*) filter (where x.state = 'DONE') as done,
-        count(*) filter (where x.state = 'SUSPENDED') as suspended,
-        count(*) filter (where x.state = 'CLOSED_NOT_DONE') as closed_not_done
-      from (select t.lead_unit_id, t.state, ",
-    );
-    push_timeliness_case(&mut sql, today, 0);
-    sql.push(" as bucket from tasks t where t.tenant_id = ").push_bind(tenant.to_owned());
-    sql.push(" and t.plan_id = ").push_bind(plan_id.to_owned());
-    sql.push(") x join units u on u.tenant_id = ").push_bind(tenant.to_owned());
-    sql.push(" and u.unit_id = x.lead_unit_id group by x.lead_unit_id, u.display_name order by u.display_name, x.lead_unit_id");
+) -> Result<Vec<BucketCount>, StoreError> {
+    let mut sql = bucket_counts_query("", tenant, plan_id, today);
     Ok(sql.build_query_as().fetch_all(conn).await?)
+}
+
+/// `EXPLAIN (ANALYZE, BUFFERS)` of [`bucket_counts`]'s query, for the benchmark's output.
+pub async fn explain_bucket_counts(
+    conn: &mut PgConnection,
+    tenant: &str,
+    plan_id: &str,
+    today: NaiveDate,
+) -> Result<Vec<String>, StoreError> {
+    let mut sql = bucket_counts_query("explain (analyze, buffers, costs off) ", tenant, plan_id, today);
+    Ok(sql.build_query_scalar().fetch_all(conn).await?)
+}
+
+fn bucket_counts_query(prefix: &str, tenant: &str, plan_id: &str, today: NaiveDate) -> QueryBuilder<'static, Postgres> {
+    let mut sql = QueryBuilder::<Postgres>::new(format!("{prefix}select t.lead_unit_id as unit_id, t.state, "));
+    push_timeliness_case(&mut sql, today, 0);
+    sql.push(" as bucket, count(*) as tasks from tasks t where t.tenant_id = ").push_bind(tenant.to_owned());
+    sql.push(" and t.plan_id = ").push_bind(plan_id.to_owned());
+    sql.push(" group by 1, 2, 3");
+    sql
+}
+
+/// The names of units, by ID.
+pub async fn unit_names(
+    conn: &mut PgConnection,
+    tenant: &str,
+    unit_ids: &[String],
+) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as("select unit_id, display_name from units where tenant_id = $1 and unit_id = any($2)")
+        .bind(tenant)
+        .bind(unit_ids)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// An overdue task of the plan.
@@ -93,26 +95,12 @@ pub async fn overdue(
     ));
     sql.push_bind(tenant.to_owned());
     sql.push(" and t.plan_id = ").push_bind(plan_id.to_owned());
-    sql.push(" and ");
+    // Only open, dated tasks can be overdue: a cheap test before the bucket expression.
+    sql.push(" and t.due_date is not null and t.state in ('NOT_STARTED', 'IN_PROGRESS', 'REPORTED_DONE') and ");
     push_timeliness_case(&mut sql, today, 0);
-    sql.push(format!(" = 'OPEN_OVERDUE' order by {EFFECTIVE_DUE}, t.task_id limit ")).push_bind(limit);
+    sql.push(format!(" = {} order by {EFFECTIVE_DUE}, t.task_id limit ", bucket_code(Timeliness::OpenOverdue)))
+        .push_bind(limit);
     Ok(sql.build_query_as().fetch_all(conn).await?)
-}
-
-/// The recommendations the plan's tasks address, by name.
-pub async fn addressed_recommendations(
-    conn: &mut PgConnection,
-    tenant: &str,
-    plan_id: &str,
-) -> Result<Vec<String>, StoreError> {
-    Ok(sqlx::query_scalar(
-        "select distinct r from tasks t cross join lateral unnest(t.recommendations) as r
-         where t.tenant_id = $1 and t.plan_id = $2 order by r",
-    )
-    .bind(tenant)
-    .bind(plan_id)
-    .fetch_all(conn)
-    .await?)
 }
 
 /// The lead units of the plan's open tasks: who must report when a schedule names none.
