@@ -5,7 +5,9 @@ use std::{env, path::PathBuf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
+        "proto/followup/v1/audit.proto",
         "proto/followup/v1/conclusion.proto",
+        "proto/followup/v1/event.proto",
         "proto/followup/v1/holiday.proto",
         "proto/followup/v1/plan.proto",
         "proto/followup/v1/recommendation.proto",

@@ -65,6 +65,10 @@ pub struct ServeArgs {
     #[arg(long, env = "FOLLOWUP_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_message_bytes: usize,
 
+    /// How long events are kept for watchers that resume, in days.
+    #[arg(long, env = "FOLLOWUP_EVENT_RETENTION_DAYS", default_value_t = 30)]
+    pub event_retention_days: u64,
+
     /// How long in-flight calls may finish after SIGTERM or Ctrl-C, in seconds.
     #[arg(long, env = "FOLLOWUP_SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,

@@ -56,6 +56,16 @@ pub enum Error {
         /// Why not, and what would allow it.
         message: String,
     },
+    /// A position (such as an event cursor) outside what is kept.
+    #[error("{message}")]
+    OutOfRange {
+        /// ErrorInfo reason.
+        reason: &'static str,
+        /// What is out of range and what to do.
+        message: String,
+        /// ErrorInfo metadata, e.g. the oldest position still available.
+        metadata: Vec<(String, String)>,
+    },
     /// The database is unreachable or overloaded: retry with backoff.
     #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),

@@ -152,6 +152,7 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
         max_message_bytes: cli.serve.max_message_bytes,
         shutdown_timeout: Duration::from_secs(cli.serve.shutdown_timeout_secs),
         health_interval: Duration::from_secs(1),
+        event_retention: Duration::from_secs(cli.serve.event_retention_days.saturating_mul(86_400)),
         clock: Arc::new(SystemClock),
     };
     let app = Application::build(settings).await?;

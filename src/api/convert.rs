@@ -170,6 +170,28 @@ pub fn idempotency(request_id: &str, request: &impl prost::Message) -> Result<Op
     Ok(Some(Idempotency { request_id, fingerprint }))
 }
 
+/// A JSON value as `google.protobuf.Value`, for payloads shown as JSON by grpcurl.
+pub fn proto_value(value: &serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match value {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(*b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Kind::StringValue(s.clone()),
+        serde_json::Value::Array(items) => {
+            Kind::ListValue(prost_types::ListValue { values: items.iter().map(proto_value).collect() })
+        }
+        serde_json::Value::Object(_) => Kind::StructValue(proto_struct(value).unwrap_or_default()),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// A JSON object as `google.protobuf.Struct`; `None` for anything else.
+pub fn proto_struct(value: &serde_json::Value) -> Option<prost_types::Struct> {
+    let object = value.as_object()?;
+    Some(prost_types::Struct { fields: object.iter().map(|(k, v)| (k.clone(), proto_value(v))).collect() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

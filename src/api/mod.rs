@@ -2,8 +2,10 @@
 //! else. Each RPC parses its request (collecting every bad field), calls one use case and
 //! converts the result.
 
+pub mod audit;
 pub mod conclusions;
 pub mod convert;
+pub mod events;
 pub mod filter_terms;
 pub mod holidays;
 pub mod plans;

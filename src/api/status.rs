@@ -64,6 +64,9 @@ impl From<Error> for Status {
             Error::FailedPrecondition { reason, message } => {
                 status(Code::FailedPrecondition, message, reason, none(), ErrorDetails::new())
             }
+            Error::OutOfRange { reason, message, metadata } => {
+                status(Code::OutOfRange, message, reason, metadata.into_iter().collect(), ErrorDetails::new())
+            }
             Error::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
                 status(

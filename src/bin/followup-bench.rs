@@ -149,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
         max_message_bytes: 16 * 1024 * 1024,
         shutdown_timeout: Duration::from_secs(5),
         health_interval: Duration::from_secs(1),
+        event_retention: Duration::from_secs(30 * 86_400),
         clock: Arc::new(SystemClock),
     };
     let app = Application::build(settings).await?;

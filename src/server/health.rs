@@ -9,7 +9,9 @@ use tonic_health::server::HealthReporter;
 
 /// The services whose health is reported, besides the overall `""`.
 pub const SERVICE_NAMES: &[&str] = &[
+    "followup.v1.AuditService",
     "followup.v1.ConclusionService",
+    "followup.v1.EventService",
     "followup.v1.HolidayService",
     "followup.v1.PlanService",
     "followup.v1.RecommendationService",

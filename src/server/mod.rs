@@ -17,7 +17,9 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
+use crate::api::proto::followup::v1::audit_service_server::AuditServiceServer;
 use crate::api::proto::followup::v1::conclusion_service_server::ConclusionServiceServer;
+use crate::api::proto::followup::v1::event_service_server::EventServiceServer;
 use crate::api::proto::followup::v1::holiday_service_server::HolidayServiceServer;
 use crate::api::proto::followup::v1::plan_service_server::PlanServiceServer;
 use crate::api::proto::followup::v1::recommendation_service_server::RecommendationServiceServer;
@@ -47,8 +49,25 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     /// How often the database is probed for health.
     pub health_interval: Duration,
+    /// How long events are kept for watchers that resume.
+    pub event_retention: Duration,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+}
+
+/// Background upkeep until `stop`: purges events past their retention, hourly.
+async fn maintain(services: Services, retention: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        match crate::service::events::purge_expired(&services, services.clock.now(), retention).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged expired events"),
+            Err(error) => tracing::warn!(%error, "purging expired events failed; will retry"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }
 
 /// Reflection over followup's protos and the rich error detail types, so grpcurl can
@@ -97,6 +116,12 @@ impl Application {
             settings.health_interval,
             stop_rx.clone(),
         ));
+        let hub = services.events.clone();
+        let event_listener = tokio::spawn({
+            let (pool, stop) = (pool.clone(), stop_rx.clone());
+            async move { hub.listen(pool, stop).await }
+        });
+        let maintenance = tokio::spawn(maintain(services.clone(), settings.event_retention, stop_rx.clone()));
 
         // Both versions: grpcurl before 1.9 and some GUI clients still speak v1alpha.
         let reflection_v1 = reflection_builder().build_v1()?;
@@ -119,7 +144,9 @@ impl Application {
         let tasks = limited!(TaskServiceServer::new(api::tasks::TaskApi::new(services.clone())));
         let holidays = limited!(HolidayServiceServer::new(api::holidays::HolidayApi::new(services.clone())));
         let schedules = limited!(ReportScheduleServiceServer::new(api::schedules::ScheduleApi::new(services.clone())));
-        let reports = limited!(ReportServiceServer::new(api::reports::ReportApi::new(services)));
+        let reports = limited!(ReportServiceServer::new(api::reports::ReportApi::new(services.clone())));
+        let events = limited!(EventServiceServer::new(api::events::EventApi::new(services.clone())));
+        let audit = limited!(AuditServiceServer::new(api::audit::AuditApi::new(services.clone())));
 
         let layers = tower::ServiceBuilder::new()
             .layer(trace::TraceLayer)
@@ -145,6 +172,8 @@ impl Application {
             .add_service(holidays)
             .add_service(schedules)
             .add_service(reports)
+            .add_service(events)
+            .add_service(audit)
             // Without TCP_NODELAY on accepted connections, Nagle's algorithm and delayed
             // ACKs hold the tail of larger responses for ~40 ms.
             .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async move {
@@ -171,6 +200,8 @@ impl Application {
         }
         let _ = stop_tx.send(true);
         let _ = watcher.await;
+        let _ = event_listener.await;
+        let _ = maintenance.await;
         pool.close().await;
         tracing::info!("server stopped");
         Ok(())

@@ -1,7 +1,9 @@
 //! Use cases: each public function is one RPC's work in one transaction, with its
 //! authorization, domain checks, audit record and event. No gRPC types here.
 
+pub mod audit_trail;
 pub mod conclusions;
+pub mod events;
 pub mod holidays;
 pub mod plans;
 pub mod progress;
@@ -21,7 +23,7 @@ use crate::auth::principal::{Principal, Role};
 use crate::domain::calendar::Clock;
 use crate::domain::page_token::{PageTokens, TokenScope};
 use crate::error::Error;
-use crate::store::{Tx, audit, events, idempotency};
+use crate::store::{Tx, audit, idempotency};
 
 /// What every use case needs: the pool, the clock and the page-token signer.
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// Signs and checks page tokens.
     pub page_tokens: PageTokens,
+    /// Wakes event watchers when events commit.
+    pub events: events::EventHub,
 }
 
 impl Services {
@@ -45,7 +49,7 @@ impl Services {
         let mut conn = pool.acquire().await?;
         let secret = crate::store::secrets::page_token_secret(&mut conn).await?;
         drop(conn);
-        Ok(Self { pool, clock, page_tokens: PageTokens::new(secret) })
+        Ok(Self { pool, clock, page_tokens: PageTokens::new(secret), events: events::EventHub::default() })
     }
 }
 
@@ -269,7 +273,7 @@ pub async fn record_change(tx: &mut Tx, who: &Principal, change: Change<'_>) -> 
         },
     )
     .await?;
-    events::append(tx, &who.tenant, change.event_type, change.resource, payload).await?;
+    crate::store::events::append(tx, &who.tenant, change.event_type, change.resource, payload).await?;
     Ok(())
 }
 

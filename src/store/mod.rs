@@ -89,16 +89,19 @@ pub async fn commit(tx: Tx) -> Result<(), StoreError> {
 
 /// `%text%` with LIKE's own metacharacters escaped, so a search for `50%` means 50%.
 pub(crate) fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
+    format!("%{}%", escape_like(text))
+}
+
+/// `text` with LIKE's metacharacters escaped (for `escape '\\'`).
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
+            escaped.push('\\');
         }
-        pattern.push(c);
+        escaped.push(c);
     }
-    pattern.push('%');
-    pattern
+    escaped
 }
 
 #[cfg(test)]

@@ -29,3 +29,9 @@ pub async fn exists(conn: &mut PgConnection, tenant: &str) -> Result<bool, Store
         .fetch_one(conn)
         .await?)
 }
+
+/// Every tenant, for the service's background work. The application role sees tenants
+/// only through this security-definer function: row-level security hides the table.
+pub async fn all(pool: &sqlx::PgPool) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar("select followup_tenant_ids()").fetch_all(pool).await?)
+}

@@ -157,6 +157,7 @@ pub fn settings(database: PgConnectOptions, clock: Arc<ManualClock>) -> ServerSe
         max_message_bytes: 4 * 1024 * 1024,
         shutdown_timeout: Duration::from_secs(5),
         health_interval: Duration::from_millis(200),
+        event_retention: Duration::from_secs(30 * 86_400),
         clock,
     }
 }
