@@ -6,6 +6,7 @@ mod helpers;
 
 mod auth;
 mod binary;
+mod events;
 mod grpcurl;
 mod health;
 mod plans_and_conclusions;
