@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/followup/v1/holiday.proto",
         "proto/followup/v1/plan.proto",
         "proto/followup/v1/recommendation.proto",
+        "proto/followup/v1/reminder.proto",
         "proto/followup/v1/report.proto",
         "proto/followup/v1/report_schedule.proto",
         "proto/followup/v1/task.proto",

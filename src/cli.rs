@@ -69,6 +69,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FOLLOWUP_EVENT_RETENTION_DAYS", default_value_t = 30)]
     pub event_retention_days: u64,
 
+    /// How often the reminder scheduler looks for due reminders, in seconds; 0 turns it
+    /// off (for a replica that should not send reminders).
+    #[arg(long, env = "FOLLOWUP_REMINDER_INTERVAL_SECS", default_value_t = 60)]
+    pub reminder_interval_secs: u64,
+
     /// How long in-flight calls may finish after SIGTERM or Ctrl-C, in seconds.
     #[arg(long, env = "FOLLOWUP_SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,

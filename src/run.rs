@@ -153,6 +153,7 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
         shutdown_timeout: Duration::from_secs(cli.serve.shutdown_timeout_secs),
         health_interval: Duration::from_secs(1),
         event_retention: Duration::from_secs(cli.serve.event_retention_days.saturating_mul(86_400)),
+        reminder_interval: Some(cli.serve.reminder_interval_secs).filter(|s| *s > 0).map(Duration::from_secs),
         clock: Arc::new(SystemClock),
     };
     let app = Application::build(settings).await?;

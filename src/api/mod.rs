@@ -11,6 +11,7 @@ pub mod holidays;
 pub mod plans;
 pub mod proto;
 pub mod recommendations;
+pub mod reminders;
 pub mod reports;
 pub mod schedules;
 pub mod status;

@@ -150,6 +150,7 @@ async fn main() -> anyhow::Result<()> {
         shutdown_timeout: Duration::from_secs(5),
         health_interval: Duration::from_secs(1),
         event_retention: Duration::from_secs(30 * 86_400),
+        reminder_interval: None,
         clock: Arc::new(SystemClock),
     };
     let app = Application::build(settings).await?;

@@ -8,6 +8,7 @@ pub mod page_token;
 pub mod period;
 pub mod plan;
 pub mod recommendation;
+pub mod reminder;
 pub mod resource_name;
 pub mod task;
 pub mod text;

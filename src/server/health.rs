@@ -15,6 +15,7 @@ pub const SERVICE_NAMES: &[&str] = &[
     "followup.v1.HolidayService",
     "followup.v1.PlanService",
     "followup.v1.RecommendationService",
+    "followup.v1.ReminderService",
     "followup.v1.ReportScheduleService",
     "followup.v1.ReportService",
     "followup.v1.TaskService",

@@ -23,6 +23,7 @@ use crate::api::proto::followup::v1::event_service_server::EventServiceServer;
 use crate::api::proto::followup::v1::holiday_service_server::HolidayServiceServer;
 use crate::api::proto::followup::v1::plan_service_server::PlanServiceServer;
 use crate::api::proto::followup::v1::recommendation_service_server::RecommendationServiceServer;
+use crate::api::proto::followup::v1::reminder_service_server::ReminderServiceServer;
 use crate::api::proto::followup::v1::report_schedule_service_server::ReportScheduleServiceServer;
 use crate::api::proto::followup::v1::report_service_server::ReportServiceServer;
 use crate::api::proto::followup::v1::task_service_server::TaskServiceServer;
@@ -51,6 +52,8 @@ pub struct ServerSettings {
     pub health_interval: Duration,
     /// How long events are kept for watchers that resume.
     pub event_retention: Duration,
+    /// How often the reminder scheduler runs; `None` turns it off.
+    pub reminder_interval: Option<Duration>,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
 }
@@ -65,6 +68,22 @@ async fn maintain(services: Services, retention: Duration, mut stop: watch::Rece
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Sends due reminders every `every` until `stop`, reading the time from the services'
+/// clock (so tests can move it).
+async fn schedule_reminders(services: Services, every: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        match crate::service::reminders::run_due(&services, services.clock.now()).await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "sent due reminders"),
+            Err(error) => tracing::warn!(%error, "sending reminders failed; will retry"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }
@@ -122,6 +141,9 @@ impl Application {
             async move { hub.listen(pool, stop).await }
         });
         let maintenance = tokio::spawn(maintain(services.clone(), settings.event_retention, stop_rx.clone()));
+        let scheduler = settings
+            .reminder_interval
+            .map(|every| tokio::spawn(schedule_reminders(services.clone(), every, stop_rx.clone())));
 
         // Both versions: grpcurl before 1.9 and some GUI clients still speak v1alpha.
         let reflection_v1 = reflection_builder().build_v1()?;
@@ -147,6 +169,7 @@ impl Application {
         let reports = limited!(ReportServiceServer::new(api::reports::ReportApi::new(services.clone())));
         let events = limited!(EventServiceServer::new(api::events::EventApi::new(services.clone())));
         let audit = limited!(AuditServiceServer::new(api::audit::AuditApi::new(services.clone())));
+        let reminder_api = limited!(ReminderServiceServer::new(api::reminders::ReminderApi::new(services.clone())));
 
         let layers = tower::ServiceBuilder::new()
             .layer(trace::TraceLayer)
@@ -174,6 +197,7 @@ impl Application {
             .add_service(reports)
             .add_service(events)
             .add_service(audit)
+            .add_service(reminder_api)
             // Without TCP_NODELAY on accepted connections, Nagle's algorithm and delayed
             // ACKs hold the tail of larger responses for ~40 ms.
             .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async move {
@@ -202,6 +226,9 @@ impl Application {
         let _ = watcher.await;
         let _ = event_listener.await;
         let _ = maintenance.await;
+        if let Some(scheduler) = scheduler {
+            let _ = scheduler.await;
+        }
         pool.close().await;
         tracing::info!("server stopped");
         Ok(())

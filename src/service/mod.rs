@@ -9,6 +9,7 @@ pub mod plans;
 pub mod progress;
 pub mod recommendations;
 pub mod refs;
+pub mod reminders;
 pub mod reports;
 pub mod schedules;
 pub mod tasks;

@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod plans;
 pub mod progress;
+pub mod reminders;
 pub mod reports;
 pub mod secrets;
 pub mod tasks;

@@ -158,6 +158,7 @@ pub fn settings(database: PgConnectOptions, clock: Arc<ManualClock>) -> ServerSe
         shutdown_timeout: Duration::from_secs(5),
         health_interval: Duration::from_millis(200),
         event_retention: Duration::from_secs(30 * 86_400),
+        reminder_interval: None,
         clock,
     }
 }
@@ -170,9 +171,15 @@ impl TestApp {
 
     /// A server on `database`.
     pub async fn spawn_on(database: PgConnectOptions) -> Self {
+        Self::spawn_with(database, Arc::new(ManualClock::new(default_now())), None).await
+    }
+
+    /// A server on `database` with `clock`, running the reminder scheduler every
+    /// `reminders` if given.
+    pub async fn spawn_with(database: PgConnectOptions, clock: Arc<ManualClock>, reminders: Option<Duration>) -> Self {
         init_logging();
-        let clock = Arc::new(ManualClock::new(default_now()));
-        let app = Application::build(settings(database.clone(), clock.clone())).await.expect("build the server");
+        let settings = ServerSettings { reminder_interval: reminders, ..settings(database.clone(), clock.clone()) };
+        let app = Application::build(settings).await.expect("build the server");
         let addr = app.local_addr();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {
@@ -198,6 +205,14 @@ impl TestApp {
         let mut conn = self.operator().await;
         admin::create_tenant(&mut conn, tenant, tenant).await.unwrap();
         admin::create_key(&mut conn, tenant, role, unit, "test").await.unwrap().text
+    }
+
+    /// The use cases on this server's database and clock, for driving background work
+    /// (the reminder scheduler, retention) directly.
+    pub async fn services(&self) -> Services {
+        Services::connect(&self.db, settings(self.db.clone(), self.clock.clone()).pool, self.clock.clone())
+            .await
+            .unwrap()
     }
 
     /// Loads the Hậu Giang demo into `tenant` (created if needed), as `followup demo load` does.

@@ -11,6 +11,7 @@ mod grpcurl;
 mod health;
 mod plans_and_conclusions;
 mod reflection;
+mod reminders;
 mod reports;
 mod tasks_assignment;
 mod tasks_lifecycle;
