@@ -37,6 +37,9 @@ struct Args {
     /// Measured calls (after 20 warm-up calls).
     #[arg(long, default_value_t = 300)]
     iterations: u32,
+    /// Writes in the event-delivery scenario.
+    #[arg(long, default_value_t = 300)]
+    events: u32,
     /// Where the throwaway PostgreSQL lives (removed first).
     #[arg(long, default_value = "target/bench-pg")]
     data_dir: std::path::PathBuf,
@@ -114,6 +117,94 @@ async fn seed(conn: &mut PgConnection, tasks: u32, units: u32) -> anyhow::Result
     Ok(())
 }
 
+async fn channel_for(addr: std::net::SocketAddr) -> anyhow::Result<tonic::transport::Channel> {
+    Ok(tonic::transport::Channel::from_shared(format!("http://{addr}"))?
+        .initial_stream_window_size(Some(1024 * 1024))
+        .initial_connection_window_size(Some(4 * 1024 * 1024))
+        .connect()
+        .await?)
+}
+
+fn with_key(key: &str) -> anyhow::Result<impl tonic::service::Interceptor + Clone> {
+    let bearer: MetadataValue<_> = format!("Bearer {key}").parse()?;
+    Ok(move |mut request: tonic::Request<()>| {
+        request.metadata_mut().insert("authorization", bearer.clone());
+        Ok(request)
+    })
+}
+
+/// Event delivery: a watcher follows `units/` events while a writer creates units at a
+/// steady 50 per second on another connection; each latency runs from the write
+/// request being sent to its event reaching the watcher, an upper bound of commit to
+/// delivery.
+async fn event_delivery(channel: &tonic::transport::Channel, key: &str, writes: u32) -> anyhow::Result<()> {
+    use followup::api::proto::followup::v1::{
+        CreateUnitRequest, Unit, UnitKind, WatchEventsRequest, event_service_client::EventServiceClient,
+        unit_service_client::UnitServiceClient,
+    };
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let mut watcher = EventServiceClient::with_interceptor(channel.clone(), with_key(key)?);
+    let listed = watcher
+        .list_events(followup::api::proto::followup::v1::ListEventsRequest { page_size: 1000, ..Default::default() })
+        .await?
+        .into_inner();
+    let after = listed.events.last().map(|e| e.event_id).unwrap_or(0);
+    let mut stream = watcher
+        .watch_events(WatchEventsRequest { after_event_id: after, resource_prefix: "units/ev".into(), types: vec![] })
+        .await?
+        .into_inner();
+    let writer = {
+        // HTTP/2 multiplexes the writer's calls and the watcher's stream on one connection.
+        let (sent, channel, key) = (sent.clone(), channel.clone(), key.to_owned());
+        tokio::spawn(async move {
+            let mut units = UnitServiceClient::with_interceptor(channel, with_key(&key)?);
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            for i in 0..writes {
+                tick.tick().await;
+                let id = format!("ev{i}");
+                sent.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.insert(format!("units/{id}"), Instant::now());
+                let unit = Unit {
+                    display_name: format!("Đơn vị {i}"),
+                    code: format!("EV{i}"),
+                    kind: UnitKind::Agency as i32,
+                    ..Default::default()
+                };
+                units
+                    .create_unit(CreateUnitRequest { unit: Some(unit), unit_id: id, request_id: String::new() })
+                    .await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+    };
+    let mut latencies = Vec::with_capacity(writes as usize);
+    while latencies.len() < writes as usize {
+        let Some(event) = tokio::time::timeout(Duration::from_secs(10), stream.message()).await?? else { break };
+        let start = sent.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.get(&event.resource).copied();
+        if let Some(start) = start {
+            latencies.push(start.elapsed());
+        }
+    }
+    writer.await??;
+    latencies.sort();
+    println!("\nEvent delivery ({writes} writes at 50/s; from write request to the watcher):");
+    println!("{:<18} {:>8} {:>8} {:>8} {:>8} {:>8}", "scenario", "events", "p50 ms", "p95 ms", "p99 ms", "max ms");
+    let p99 = percentile(&latencies, 0.99);
+    println!(
+        "{:<18} {:>8} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+        "WatchEvents",
+        latencies.len(),
+        ms(percentile(&latencies, 0.50)),
+        ms(percentile(&latencies, 0.95)),
+        ms(p99),
+        ms(*latencies.last().unwrap_or(&Duration::ZERO)),
+    );
+    println!("target p99 <= 50 ms: {}", if ms(p99) <= 50.0 { "MET" } else { "NOT MET" });
+    Ok(())
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
@@ -141,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
     seed(&mut conn, args.tasks, args.units).await?;
     println!("seeded {} tasks across {} units in {:.1?}", args.tasks, args.units, started.elapsed());
     let key = admin::create_key(&mut conn, TENANT, Role::Monitor, None, "bench").await?.text;
+    let admin_key = admin::create_key(&mut conn, TENANT, Role::Admin, None, "bench writer").await?.text;
 
     let settings = ServerSettings {
         listen: "127.0.0.1:0".parse()?,
@@ -159,11 +251,7 @@ async fn main() -> anyhow::Result<()> {
     let server = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?
-        .initial_stream_window_size(Some(1024 * 1024))
-        .initial_connection_window_size(Some(4 * 1024 * 1024))
-        .connect()
-        .await?;
+    let channel = channel_for(addr).await?;
     let bearer: MetadataValue<_> = format!("Bearer {key}").parse()?;
     let mut client = ReportServiceClient::with_interceptor(channel, move |mut request: tonic::Request<()>| {
         request.metadata_mut().insert("authorization", bearer.clone());
@@ -209,6 +297,8 @@ async fn main() -> anyhow::Result<()> {
     let today = followup::domain::calendar::local_date(chrono::Utc::now());
     let explain = followup::store::progress::explain_bucket_counts(&mut conn, TENANT, "p1", today).await?;
     println!("\nEXPLAIN (ANALYZE, BUFFERS) of the per-unit, per-bucket aggregate:\n{}", explain.join("\n"));
+
+    event_delivery(&channel_for(addr).await?, &admin_key, args.events).await?;
 
     let _ = stop.send(());
     server.await??;
