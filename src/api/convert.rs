@@ -192,6 +192,11 @@ pub fn proto_struct(value: &serde_json::Value) -> Option<prost_types::Struct> {
     Some(prost_types::Struct { fields: object.iter().map(|(k, v)| (k.clone(), proto_value(v))).collect() })
 }
 
+/// [`idempotency`] for a request that has no other field to check alongside.
+pub fn request_id(id: &str, request: &impl prost::Message) -> Result<Option<Idempotency>, Error> {
+    idempotency(id, request).map_err(|e| Error::invalid("request_id", e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{
     MAX_LONG_TEXT, Violations, chosen_id, date_to_proto, idempotency, ids, mask_paths, optional_id, principal, reason,
-    required_date, timestamp, title,
+    request_id, required_date, timestamp, title,
 };
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
@@ -187,10 +187,6 @@ impl PlanApi {
         let id = plan_id("name", name)?;
         Ok(Response::new(to_proto(plans::step(&self.services, &who, &id, step, etag, idem).await?)))
     }
-}
-
-fn request_id(id: &str, request: &impl prost::Message) -> Result<Option<service::Idempotency>, Error> {
-    idempotency(id, request).map_err(|e| Error::invalid("request_id", e))
 }
 
 #[tonic::async_trait]

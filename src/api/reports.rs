@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, mask_paths, principal, reason, timestamp,
+    MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, mask_paths, principal, reason, request_id,
+    timestamp,
 };
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
@@ -20,7 +21,7 @@ use crate::domain::text;
 use crate::error::Error;
 use crate::service::progress::PlanProgress;
 use crate::service::reports::{self, ItemInput, ItemRecord, Missing, ReportQuery, ReportRow, ReportText, Subject};
-use crate::service::{self, Idempotency, Services, etag};
+use crate::service::{self, Services, etag};
 
 /// The most items one report holds.
 const MAX_ITEMS: usize = 500;
@@ -312,10 +313,6 @@ fn as_of(value: Option<&prost_types::Timestamp>, now: DateTime<Utc>) -> Result<D
         Some(t) => DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX))
             .ok_or_else(|| Error::invalid("as_of", "is not a valid timestamp")),
     }
-}
-
-fn request_id(id: &str, request: &impl prost::Message) -> Result<Option<Idempotency>, Error> {
-    idempotency(id, request).map_err(|e| Error::invalid("request_id", e))
 }
 
 #[tonic::async_trait]

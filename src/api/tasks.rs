@@ -5,7 +5,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert::{
     MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, ids, mask_paths, principal, reason,
-    timestamp, title,
+    request_id, timestamp, title,
 };
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
@@ -370,10 +370,6 @@ impl TaskApi {
         let (plan, task) = task_name("name", name)?;
         self.reply(tasks::step(&self.services, who, &plan, &task, step, etag, idem).await?)
     }
-}
-
-fn request_id(id: &str, request: &impl prost::Message) -> Result<Option<Idempotency>, Error> {
-    idempotency(id, request).map_err(|e| Error::invalid("request_id", e))
 }
 
 fn reason_field(field: &str, input: &str, required: bool) -> Result<String, Error> {

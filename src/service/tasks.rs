@@ -533,6 +533,38 @@ async fn achieved_of(
     Ok(out)
 }
 
+/// A lifecycle call, once started: either the stored answer of a retried request id,
+/// or the open transaction with the plan and the locked task.
+enum Started {
+    /// The first response to this request id.
+    Replay(Box<TaskRow>),
+    /// Go ahead: the call's transaction, the task's plan, and the task, locked until the
+    /// transaction ends.
+    Ready(Box<(Tx, plans::PlanRow, TaskRow)>),
+}
+
+/// The common start of a lifecycle call: the role check (before anything is read), the
+/// transaction, request-id replay, the task locked and visible, and the key's unit
+/// responsible for `side`.
+async fn start(
+    svc: &Services,
+    who: &Principal,
+    plan_id: &str,
+    task_id: &str,
+    side: Side,
+    action: &str,
+    idem: Option<&Idempotency>,
+) -> Result<Started, Error> {
+    require_role(who, side.roles(), action)?;
+    let mut tx = store::begin(&svc.pool, &who.tenant).await?;
+    if let Some(replay) = replay(&mut tx, who, action, idem).await? {
+        return Ok(Started::Replay(Box::new(replay)));
+    }
+    let (plan, before) = load(&mut tx, who, plan_id, task_id, true).await?;
+    authorize(who, &plan, &before, side, action)?;
+    Ok(Started::Ready(Box::new((tx, plan, before))))
+}
+
 /// Moves a task through its state machine (lead unit or monitoring side).
 pub async fn step(
     svc: &Services,
@@ -545,14 +577,11 @@ pub async fn step(
 ) -> Result<TaskRow, Error> {
     let action = step.action();
     let side = if action.by_lead_unit() { Side::Lead } else { Side::Monitor };
-    require_role(who, side.roles(), action.rpc())?;
     let resource = name(plan_id, task_id);
-    let mut tx = store::begin(&svc.pool, &who.tenant).await?;
-    if let Some(replay) = replay(&mut tx, who, action.rpc(), idem.as_ref()).await? {
-        return Ok(replay);
-    }
-    let (plan, before) = load(&mut tx, who, plan_id, task_id, true).await?;
-    authorize(who, &plan, &before, side, action.rpc())?;
+    let (mut tx, plan, before) = match start(svc, who, plan_id, task_id, side, action.rpc(), idem.as_ref()).await? {
+        Started::Replay(row) => return Ok(*row),
+        Started::Ready(ready) => *ready,
+    };
     check_etag("etag", etag, before.revision, &resource)?;
     let row = apply_step(&mut tx, svc, who, &plan, &before, step, idem.as_ref().map(|i| i.request_id)).await?;
     remember(&mut tx, who, idem.as_ref(), &row).await?;
@@ -676,14 +705,11 @@ pub async fn request_extension(
     idem: Option<Idempotency>,
 ) -> Result<TaskRow, Error> {
     const ACTION: &str = "RequestDeadlineExtension";
-    require_role(who, Side::Lead.roles(), ACTION)?;
     let resource = name(plan_id, task_id);
-    let mut tx = store::begin(&svc.pool, &who.tenant).await?;
-    if let Some(replay) = replay(&mut tx, who, ACTION, idem.as_ref()).await? {
-        return Ok(replay);
-    }
-    let (plan, before) = load(&mut tx, who, plan_id, task_id, true).await?;
-    authorize(who, &plan, &before, Side::Lead, ACTION)?;
+    let (mut tx, plan, before) = match start(svc, who, plan_id, task_id, Side::Lead, ACTION, idem.as_ref()).await? {
+        Started::Replay(row) => return Ok(*row),
+        Started::Ready(ready) => *ready,
+    };
     require_plan(&plan, &[PlanState::Issued], ACTION)?;
     if !state_of_task(&before)?.is_open() {
         return Err(Error::FailedPrecondition { reason: "TASK_STATE", message: format!("{resource} is finished") });
@@ -728,14 +754,11 @@ pub async fn decide_extension(
     idem: Option<Idempotency>,
 ) -> Result<TaskRow, Error> {
     const ACTION: &str = "DecideDeadlineExtension";
-    require_role(who, Side::Monitor.roles(), ACTION)?;
     let resource = name(plan_id, task_id);
-    let mut tx = store::begin(&svc.pool, &who.tenant).await?;
-    if let Some(replay) = replay(&mut tx, who, ACTION, idem.as_ref()).await? {
-        return Ok(replay);
-    }
-    let (plan, before) = load(&mut tx, who, plan_id, task_id, true).await?;
-    authorize(who, &plan, &before, Side::Monitor, ACTION)?;
+    let (mut tx, _, before) = match start(svc, who, plan_id, task_id, Side::Monitor, ACTION, idem.as_ref()).await? {
+        Started::Replay(row) => return Ok(*row),
+        Started::Ready(ready) => *ready,
+    };
     if before.ext_state.as_deref() != Some("PENDING") {
         return Err(Error::FailedPrecondition {
             reason: "NO_PENDING_EXTENSION",
@@ -776,14 +799,11 @@ pub async fn reassign(
     idem: Option<Idempotency>,
 ) -> Result<TaskRow, Error> {
     const ACTION: &str = "ReassignTask";
-    require_role(who, Side::Monitor.roles(), ACTION)?;
     let resource = name(plan_id, task_id);
-    let mut tx = store::begin(&svc.pool, &who.tenant).await?;
-    if let Some(replay) = replay(&mut tx, who, ACTION, idem.as_ref()).await? {
-        return Ok(replay);
-    }
-    let (plan, before) = load(&mut tx, who, plan_id, task_id, true).await?;
-    authorize(who, &plan, &before, Side::Monitor, ACTION)?;
+    let (mut tx, plan, before) = match start(svc, who, plan_id, task_id, Side::Monitor, ACTION, idem.as_ref()).await? {
+        Started::Replay(row) => return Ok(*row),
+        Started::Ready(ready) => *ready,
+    };
     check_etag("etag", etag, before.revision, &resource)?;
     require_plan(&plan, &[PlanState::Draft, PlanState::Issued], ACTION)?;
     if !state_of_task(&before)?.is_open() {
