@@ -74,6 +74,10 @@ pub struct ServeArgs {
     #[arg(long, env = "FOLLOWUP_REMINDER_INTERVAL_SECS", default_value_t = 60)]
     pub reminder_interval_secs: u64,
 
+    /// The most calls served at once; more are refused at once with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "FOLLOWUP_MAX_CONCURRENT_CALLS", default_value_t = 64)]
+    pub max_concurrent_calls: usize,
+
     /// How long in-flight calls may finish after SIGTERM or Ctrl-C, in seconds.
     #[arg(long, env = "FOLLOWUP_SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,

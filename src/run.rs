@@ -154,6 +154,7 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
         health_interval: Duration::from_secs(1),
         event_retention: Duration::from_secs(cli.serve.event_retention_days.saturating_mul(86_400)),
         reminder_interval: Some(cli.serve.reminder_interval_secs).filter(|s| *s > 0).map(Duration::from_secs),
+        max_concurrent_calls: cli.serve.max_concurrent_calls.max(1),
         clock: Arc::new(SystemClock),
     };
     let app = Application::build(settings).await?;

@@ -243,6 +243,7 @@ async fn main() -> anyhow::Result<()> {
         health_interval: Duration::from_secs(1),
         event_retention: Duration::from_secs(30 * 86_400),
         reminder_interval: None,
+        max_concurrent_calls: 64,
         clock: Arc::new(SystemClock),
     };
     let app = Application::build(settings).await?;

@@ -1,6 +1,7 @@
 //! The gRPC server: followup's services, health and reflection behind the trace and auth
 //! layers, on a listener bound before serving so callers (and tests) know the port.
 
+pub mod deadline;
 pub mod health;
 pub mod trace;
 
@@ -54,6 +55,8 @@ pub struct ServerSettings {
     pub event_retention: Duration,
     /// How often the reminder scheduler runs; `None` turns it off.
     pub reminder_interval: Option<Duration>,
+    /// The most calls served at once; more are refused with RESOURCE_EXHAUSTED.
+    pub max_concurrent_calls: usize,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
 }
@@ -171,8 +174,15 @@ impl Application {
         let audit = limited!(AuditServiceServer::new(api::audit::AuditApi::new(services.clone())));
         let reminder_api = limited!(ReminderServiceServer::new(api::reminders::ReminderApi::new(services.clone())));
 
+        // Outermost first: every call is traced; past the concurrency limit a call is
+        // refused at once with RESOURCE_EXHAUSTED (tonic's answer to tower's Overloaded)
+        // rather than queued without bound; its deadline is recorded for the database;
+        // then it is authenticated.
         let layers = tower::ServiceBuilder::new()
             .layer(trace::TraceLayer)
+            .load_shed()
+            .concurrency_limit(settings.max_concurrent_calls)
+            .layer(deadline::DeadlineLayer)
             .layer(AuthLayer::new(Authenticator::new(pool.clone())))
             .into_inner();
 

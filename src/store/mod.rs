@@ -15,6 +15,8 @@ pub mod tasks;
 pub mod tenants;
 pub mod units;
 
+use std::time::{Duration, Instant};
+
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// A transaction scoped to one tenant.
@@ -73,13 +75,28 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// Begins a transaction in which row-level security admits only `tenant`'s rows.
+/// The statement timeout of a transaction whose caller set no deadline: long enough for
+/// any legitimate query, short enough that a runaway one cannot hold a connection.
+const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Begins a transaction in which row-level security admits only `tenant`'s rows, and
+/// statements stop when the caller's gRPC deadline passes.
 ///
-/// The setting is transaction-local, so a pooled connection never carries one caller's
-/// tenant into another's transaction.
+/// Both settings are transaction-local, so a pooled connection never carries one
+/// caller's tenant or deadline into another's transaction.
 pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
+    let timeout = match crate::server::deadline::current() {
+        Some(deadline) => deadline.saturating_duration_since(Instant::now()).min(DEFAULT_STATEMENT_TIMEOUT),
+        None => DEFAULT_STATEMENT_TIMEOUT,
+    };
+    // 0 would mean "no timeout" to PostgreSQL: a caller already out of time gets 1 ms.
+    let millis = timeout.as_millis().clamp(1, u128::from(u32::MAX));
     let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('followup.tenant_id', $1, true)").bind(tenant).execute(&mut *tx).await?;
+    sqlx::query("select set_config('followup.tenant_id', $1, true), set_config('statement_timeout', $2, true)")
+        .bind(tenant)
+        .bind(millis.to_string())
+        .execute(&mut *tx)
+        .await?;
     Ok(tx)
 }
 

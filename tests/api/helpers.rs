@@ -159,6 +159,7 @@ pub fn settings(database: PgConnectOptions, clock: Arc<ManualClock>) -> ServerSe
         health_interval: Duration::from_millis(200),
         event_retention: Duration::from_secs(30 * 86_400),
         reminder_interval: None,
+        max_concurrent_calls: 64,
         clock,
     }
 }
@@ -177,8 +178,23 @@ impl TestApp {
     /// A server on `database` with `clock`, running the reminder scheduler every
     /// `reminders` if given.
     pub async fn spawn_with(database: PgConnectOptions, clock: Arc<ManualClock>, reminders: Option<Duration>) -> Self {
+        Self::spawn_custom(database, clock, |s| ServerSettings { reminder_interval: reminders, ..s }).await
+    }
+
+    /// A server on a fresh database serving at most `calls` calls at once.
+    pub async fn spawn_limited(calls: usize) -> Self {
+        let clock = Arc::new(ManualClock::new(default_now()));
+        Self::spawn_custom(fresh_database().await, clock, |s| ServerSettings { max_concurrent_calls: calls, ..s }).await
+    }
+
+    /// A server whose settings `adjust` changes from the tests' defaults.
+    pub async fn spawn_custom(
+        database: PgConnectOptions,
+        clock: Arc<ManualClock>,
+        adjust: impl FnOnce(ServerSettings) -> ServerSettings,
+    ) -> Self {
         init_logging();
-        let settings = ServerSettings { reminder_interval: reminders, ..settings(database.clone(), clock.clone()) };
+        let settings = adjust(settings(database.clone(), clock.clone()));
         let app = Application::build(settings).await.expect("build the server");
         let addr = app.local_addr();
         let (tx, rx) = oneshot::channel::<()>();

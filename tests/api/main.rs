@@ -9,6 +9,7 @@ mod binary;
 mod events;
 mod grpcurl;
 mod health;
+mod overload;
 mod plans_and_conclusions;
 mod reflection;
 mod reminders;

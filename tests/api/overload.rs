@@ -1,0 +1,80 @@
+//! Overload and deadlines: past the concurrency limit calls are refused at once with
+//! RESOURCE_EXHAUSTED, never queued without bound; a caller's deadline reaches the
+//! database as the statement timeout.
+
+use std::time::{Duration, Instant};
+
+use followup::api::proto::followup::v1::{self as pb, report_service_client::ReportServiceClient};
+use tonic::Code;
+
+use crate::helpers::{TestApp, bearer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_past_the_limit_is_refused_at_once_and_the_rest_are_served() {
+    let app = TestApp::spawn_limited(2).await;
+    app.load_demo("demo").await;
+    let key = app.key("demo", followup::auth::principal::Role::Monitor, None).await;
+    let client = ReportServiceClient::with_interceptor(app.channel(), bearer(Some(&key)));
+    let calls = (0..60).map(|_| {
+        let mut client = client.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let request = pb::ExportPlanProgressRequest {
+                name: "plans/kh-963-ubnd".into(),
+                as_of: None,
+                format: pb::ExportFormat::Xlsx as i32,
+            };
+            let result = client.export_plan_progress(request).await;
+            (result.map(|_| ()).map_err(|s| s.code()), started.elapsed())
+        })
+    });
+    let mut served = 0;
+    let mut refused = Vec::new();
+    for call in calls.collect::<Vec<_>>() {
+        let (result, took) = call.await.unwrap();
+        match result {
+            Ok(()) => served += 1,
+            Err(Code::ResourceExhausted) => refused.push(took),
+            Err(other) => panic!("only OK or RESOURCE_EXHAUSTED, got {other:?}"),
+        }
+    }
+    assert!(served >= 2, "the limit's worth of calls is served: {served}");
+    assert!(!refused.is_empty(), "a burst of 60 past a limit of 2 is partly refused");
+    let slowest = refused.iter().max().unwrap();
+    assert!(*slowest < Duration::from_secs(2), "refusals come at once, not after queueing: {slowest:?}");
+    // And the server is fine afterwards.
+    client
+        .clone()
+        .get_plan_progress(pb::GetPlanProgressRequest { name: "plans/kh-963-ubnd".into(), as_of: None })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_callers_deadline_becomes_the_statement_timeout() {
+    let app = TestApp::spawn().await;
+    app.admin_key("hau-giang").await;
+    let services = app.services().await;
+    // A query that would run a second is stopped at the caller's 100 ms.
+    let deadline = Instant::now() + Duration::from_millis(100);
+    let started = Instant::now();
+    let result = followup::server::deadline::scope(deadline, async {
+        let mut tx = followup::store::begin(&services.pool, "hau-giang").await?;
+        sqlx::query("select pg_sleep(1)").execute(&mut *tx).await.map_err(followup::store::StoreError::from)?;
+        Ok::<_, followup::store::StoreError>(())
+    })
+    .await;
+    assert!(matches!(result, Err(followup::store::StoreError::Cancelled(_))), "{result:?}");
+    assert!(started.elapsed() < Duration::from_millis(800));
+
+    // Over gRPC: a call whose deadline has passed ends with DEADLINE_EXCEEDED or
+    // CANCELLED, never INTERNAL, and the server serves the next call.
+    let key = app.admin_key("hau-giang").await;
+    let mut units = app.units(&key);
+    let mut request = tonic::Request::new(pb::ListUnitsRequest::default());
+    request.set_timeout(Duration::from_micros(1));
+    if let Err(status) = units.list_units(request).await {
+        assert!(matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled), "{status:?}");
+    }
+    units.list_units(pb::ListUnitsRequest::default()).await.unwrap();
+}
