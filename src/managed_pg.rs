@@ -58,13 +58,18 @@ pub enum ManagedPgError {
 /// Where to find the server binaries: `PATH` first, then the newest
 /// `/usr/lib/postgresql/*/bin`.
 pub fn find_binaries() -> Option<PathBuf> {
+    find_binaries_in(std::env::var_os("PATH").as_deref(), Path::new("/usr/lib/postgresql"))
+}
+
+/// [`find_binaries`] with the search path and the versioned install root given.
+fn find_binaries_in(path: Option<&std::ffi::OsStr>, versions_root: &Path) -> Option<PathBuf> {
     let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
-    if let Some(path) = std::env::var_os("PATH")
-        && let Some(dir) = std::env::split_paths(&path).find(|d| has_server(d))
+    if let Some(path) = path
+        && let Some(dir) = std::env::split_paths(path).find(|d| has_server(d))
     {
         return Some(dir);
     }
-    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(versions_root)
         .ok()?
         .filter_map(|entry| {
             let entry = entry.ok()?;
@@ -343,6 +348,30 @@ impl Drop for ManagedPostgres {
     fn drop(&mut self) {
         if self.own {
             self.stop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_newest_installed_version_or_says_what_to_do() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(find_binaries_in(Some(std::ffi::OsStr::new("")), root.path()), None);
+        for version in ["13", "15"] {
+            let bin = root.path().join(version).join("bin");
+            fs::create_dir_all(&bin).unwrap();
+            for tool in ["initdb", "postgres"] {
+                fs::write(bin.join(tool), "").unwrap();
+            }
+        }
+        assert_eq!(find_binaries_in(None, root.path()), Some(root.path().join("15/bin")));
+        // With none found, the message names the three ways forward.
+        let message = ManagedPgError::BinariesNotFound.to_string();
+        for hint in ["apt-get install postgresql", "DATABASE_URL", "docker compose up"] {
+            assert!(message.contains(hint), "{message}");
         }
     }
 }
