@@ -5,8 +5,7 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::StoreError;
-use super::tasks::{EFFECTIVE_DUE, bucket_code, push_timeliness_case};
-use crate::domain::task::Timeliness;
+use super::tasks::{EFFECTIVE_DUE, push_timeliness_case};
 
 pub use super::tasks::bucket_of_code;
 
@@ -95,11 +94,16 @@ pub async fn overdue(
     ));
     sql.push_bind(tenant.to_owned());
     sql.push(" and t.plan_id = ").push_bind(plan_id.to_owned());
-    // Only open, dated tasks can be overdue: a cheap test before the bucket expression.
-    sql.push(" and t.due_date is not null and t.state in ('NOT_STARTED', 'IN_PROGRESS', 'REPORTED_DONE') and ");
-    push_timeliness_case(&mut sql, today, 0);
-    sql.push(format!(" = {} order by {EFFECTIVE_DUE}, t.task_id limit ", bucket_code(Timeliness::OpenOverdue)))
-        .push_bind(limit);
+    // OPEN_OVERDUE written out as plain predicates rather than through the bucket
+    // expression: then PostgreSQL can walk the (plan, effective due) index from the
+    // oldest deadline and stop at the limit, instead of testing every task of the plan.
+    // The progress test holds this list to the bucket counts.
+    sql.push(format!(
+        " and t.due_date is not null and ((t.state in ('NOT_STARTED', 'IN_PROGRESS') and {EFFECTIVE_DUE} < "
+    ));
+    sql.push_bind(today);
+    sql.push(format!(") or (t.state = 'REPORTED_DONE' and t.completed_date > {EFFECTIVE_DUE}))"));
+    sql.push(format!(" order by {EFFECTIVE_DUE}, t.task_id limit ")).push_bind(limit);
     Ok(sql.build_query_as().fetch_all(conn).await?)
 }
 
