@@ -112,6 +112,18 @@ pub fn page<T, P: serde::Serialize>(
     (rows, token)
 }
 
+/// The unit filter a list runs with: a UNIT key's lists are narrowed to its own unit.
+/// `None` when a UNIT key asked for another unit's, whose answer is an empty page.
+pub fn own_unit_filter(who: &Principal, asked: Option<String>) -> Option<Option<String>> {
+    if who.role != Role::Unit {
+        return Some(asked);
+    }
+    match (asked, &who.unit) {
+        (Some(asked), Some(own)) if &asked != own => None,
+        _ => Some(Some(who.unit.clone().unwrap_or_default())),
+    }
+}
+
 /// Refuses callers whose role is not among `allowed`, before anything is read, so a
 /// refused caller learns nothing about what exists.
 pub fn require_role(principal: &Principal, allowed: &[Role], action: &str) -> Result<(), Error> {

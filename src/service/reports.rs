@@ -269,11 +269,9 @@ pub async fn list(
     let scope_filter = format!("{plan_id}\u{0}{filter}");
     let scope = TokenScope { tenant: &who.tenant, method: "ListReports", filter: &scope_filter };
     let after: Option<String> = page_position(svc, scope, page_token)?;
-    if who.role == Role::Unit {
-        match (&query.unit, &who.unit) {
-            (Some(asked), Some(own)) if asked != own => return Ok((Vec::new(), String::new())),
-            _ => query.unit = Some(who.unit.clone().unwrap_or_default()),
-        }
+    match super::own_unit_filter(who, query.unit.take()) {
+        Some(unit) => query.unit = unit,
+        None => return Ok((Vec::new(), String::new())),
     }
     let mut tx = store::begin(&svc.pool, &who.tenant).await?;
     if plans::get(&mut tx, &who.tenant, plan_id, false).await?.is_none() {
