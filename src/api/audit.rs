@@ -1,11 +1,9 @@
 //! `followup.v1.AuditService`.
 
-use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
-use super::convert::{principal, proto_struct, timestamp};
+use super::convert::{optional_instant, principal, proto_struct, timestamp};
 use super::proto::followup::v1 as pb;
-use crate::error::Error;
 use crate::service::audit_trail::{self, AuditQuery, AuditRow};
 use crate::service::{self, Services};
 
@@ -36,15 +34,6 @@ fn to_proto(row: AuditRow) -> pb::AuditRecord {
     }
 }
 
-fn instant(field: &str, value: Option<&prost_types::Timestamp>) -> Result<Option<DateTime<Utc>>, Error> {
-    value
-        .map(|t| {
-            DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX))
-                .ok_or_else(|| Error::invalid(field, "is not a valid timestamp"))
-        })
-        .transpose()
-}
-
 #[tonic::async_trait]
 impl pb::audit_service_server::AuditService for AuditApi {
     async fn list_audit_records(
@@ -58,8 +47,8 @@ impl pb::audit_service_server::AuditService for AuditApi {
             resource_prefix: req.resource_prefix.clone(),
             actor: Some(req.actor.clone()).filter(|a| !a.is_empty()),
             action: Some(req.action.clone()).filter(|a| !a.is_empty()),
-            start_time: instant("start_time", req.start_time.as_ref())?,
-            end_time: instant("end_time", req.end_time.as_ref())?,
+            start_time: optional_instant("start_time", req.start_time.as_ref())?,
+            end_time: optional_instant("end_time", req.end_time.as_ref())?,
         };
         let scope = format!(
             "{}\u{0}{}\u{0}{}\u{0}{:?}\u{0}{:?}",

@@ -158,6 +158,21 @@ pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 }
 }
 
+/// The instant of a protobuf timestamp; `None` when it is out of range.
+pub fn instant(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX))
+}
+
+/// An optional timestamp field: unset is `None`; an out-of-range one is refused naming `field`.
+pub fn optional_instant(field: &str, value: Option<&prost_types::Timestamp>) -> Result<Option<DateTime<Utc>>, Error> {
+    value.map(|t| instant(t).ok_or_else(|| Error::invalid(field, "is not a valid timestamp"))).transpose()
+}
+
+/// The ID in a plan's name `plans/{plan}`, refused naming `field`.
+pub fn plan_id(field: &str, name: &str) -> Result<String, Error> {
+    resource_name::parse("plans", name).map_err(|e| Error::invalid(field, e))
+}
+
 /// The idempotency key of a create: its `request_id` (a UUID) and a hash of the whole
 /// request, so a retry is told apart from a reuse of the id for something else.
 pub fn idempotency(request_id: &str, request: &impl prost::Message) -> Result<Option<Idempotency>, String> {

@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    MAX_LONG_TEXT, Violations, chosen_id, date_to_proto, idempotency, ids, mask_paths, optional_id, principal, reason,
-    request_id, required_date, timestamp, title,
+    MAX_LONG_TEXT, Violations, chosen_id, date_to_proto, idempotency, ids, mask_paths, optional_id, plan_id, principal,
+    reason, request_id, required_date, timestamp, title,
 };
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
@@ -169,10 +169,6 @@ fn plan_query(filter: &str) -> Result<PlanQuery, Error> {
         }
     }
     Ok(query)
-}
-
-fn plan_id(field: &str, name: &str) -> Result<String, Error> {
-    resource_name::parse("plans", name).map_err(|e| Error::invalid(field, e))
 }
 
 impl PlanApi {

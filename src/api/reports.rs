@@ -1,11 +1,10 @@
 //! `followup.v1.ReportService`.
 
-use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, mask_paths, principal, reason, request_id,
-    timestamp,
+    MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, mask_paths, optional_instant, plan_id,
+    principal, reason, request_id, timestamp,
 };
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
@@ -307,14 +306,6 @@ fn progress_to_proto(p: PlanProgress) -> pb::PlanProgress {
     }
 }
 
-fn as_of(value: Option<&prost_types::Timestamp>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
-    match value {
-        None => Ok(now),
-        Some(t) => DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX))
-            .ok_or_else(|| Error::invalid("as_of", "is not a valid timestamp")),
-    }
-}
-
 #[tonic::async_trait]
 impl pb::report_service_server::ReportService for ReportApi {
     async fn create_report(&self, request: Request<pb::CreateReportRequest>) -> Result<Response<pb::Report>, Status> {
@@ -367,7 +358,7 @@ impl pb::report_service_server::ReportService for ReportApi {
     ) -> Result<Response<pb::ListReportsResponse>, Status> {
         let who = principal(&request)?;
         let req = request.into_inner();
-        let plan = resource_name::parse("plans", &req.parent).map_err(|e| Error::invalid("parent", e))?;
+        let plan = plan_id("parent", &req.parent)?;
         let page_size = service::page_size(req.page_size)?;
         let query = report_query(&req.filter)?;
         let (rows, next_page_token) =
@@ -473,7 +464,7 @@ impl pb::report_service_server::ReportService for ReportApi {
     ) -> Result<Response<pb::ListMissingReportsResponse>, Status> {
         let who = principal(&request)?;
         let req = request.into_inner();
-        let plan = resource_name::parse("plans", &req.parent).map_err(|e| Error::invalid("parent", e))?;
+        let plan = plan_id("parent", &req.parent)?;
         let day = date(req.as_of.as_ref())
             .map_err(|e| Error::invalid("as_of", e))?
             .unwrap_or_else(|| local_date(self.services.clock.now()));
@@ -489,8 +480,8 @@ impl pb::report_service_server::ReportService for ReportApi {
     ) -> Result<Response<pb::PlanProgress>, Status> {
         let who = principal(&request)?;
         let req = request.into_inner();
-        let plan = resource_name::parse("plans", &req.name).map_err(|e| Error::invalid("name", e))?;
-        let at = as_of(req.as_of.as_ref(), self.services.clock.now())?;
+        let plan = plan_id("name", &req.name)?;
+        let at = optional_instant("as_of", req.as_of.as_ref())?.unwrap_or_else(|| self.services.clock.now());
         let progress = crate::service::progress::plan_progress(&self.services, &who, &plan, at).await?;
         Ok(Response::new(progress_to_proto(progress)))
     }
@@ -501,13 +492,13 @@ impl pb::report_service_server::ReportService for ReportApi {
     ) -> Result<Response<pb::ExportPlanProgressResponse>, Status> {
         let who = principal(&request)?;
         let req = request.into_inner();
-        let plan = resource_name::parse("plans", &req.name).map_err(|e| Error::invalid("name", e))?;
+        let plan = plan_id("name", &req.name)?;
         let format = match pb::ExportFormat::try_from(req.format) {
             Ok(pb::ExportFormat::Csv) => pb::ExportFormat::Csv,
             Ok(pb::ExportFormat::Xlsx) => pb::ExportFormat::Xlsx,
             _ => return Err(Error::invalid("format", "must be EXPORT_FORMAT_CSV or EXPORT_FORMAT_XLSX").into()),
         };
-        let at = as_of(req.as_of.as_ref(), self.services.clock.now())?;
+        let at = optional_instant("as_of", req.as_of.as_ref())?.unwrap_or_else(|| self.services.clock.now());
         let progress = crate::service::progress::plan_progress(&self.services, &who, &plan, at).await?;
         let stem = format!("tien-do-{plan}-{}", local_date(at).format("%Y-%m-%d"));
         let (filename, mime_type, content) = match format {

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    Violations, chosen_id, date, date_to_proto, idempotency, ids, principal, required_date, timestamp, title,
+    Violations, chosen_id, date, date_to_proto, idempotency, ids, plan_id, principal, required_date, timestamp, title,
 };
 use super::proto::followup::v1 as pb;
 use crate::domain::period::PeriodKind;
@@ -76,10 +76,6 @@ fn request_to_proto(row: RequestRow) -> pb::ReportRequest {
         urgent: row.urgent,
         create_time: Some(timestamp(row.create_time)),
     }
-}
-
-fn plan_id(field: &str, name: &str) -> Result<String, Error> {
-    resource_name::parse("plans", name).map_err(|e| Error::invalid(field, e))
 }
 
 #[tonic::async_trait]

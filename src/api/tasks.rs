@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, ids, mask_paths, principal, reason,
-    request_id, timestamp, title,
+    MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, ids, instant, mask_paths, principal,
+    reason, request_id, timestamp, title,
 };
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
@@ -453,7 +453,7 @@ impl pb::task_service_server::TaskService for TaskApi {
         let as_of = match &req.as_of {
             None => Some(self.now()),
             Some(t) => {
-                let parsed = DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(u32::MAX));
+                let parsed = instant(t);
                 if parsed.is_none() {
                     v.add("as_of", "is not a valid timestamp");
                 }
