@@ -81,6 +81,29 @@ pub struct ServeArgs {
     /// How long in-flight calls may finish after SIGTERM or Ctrl-C, in seconds.
     #[arg(long, env = "FOLLOWUP_SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,
+
+    /// Serve Prometheus metrics at http://<address>/metrics (e.g. 0.0.0.0:9464); off
+    /// when unset.
+    #[arg(long, env = "FOLLOWUP_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Browser origins allowed to call over gRPC-Web, comma-separated
+    /// (e.g. https://portal.haugiang.gov.vn), or * for any; none when unset.
+    #[arg(long, env = "FOLLOWUP_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
+
+    /// PEM certificate chain for TLS on the gRPC port; plaintext when unset.
+    #[arg(long, env = "FOLLOWUP_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "FOLLOWUP_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM CA certificate that client certificates must chain to: mutual TLS, callers
+    /// without such a certificate are refused at the handshake.
+    #[arg(long, env = "FOLLOWUP_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// The subcommands.

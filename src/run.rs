@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command, DbArgs, DemoCommand, KeyCommand, TenantCommand};
 use crate::db::{self, PoolSettings};
 use crate::domain::calendar::SystemClock;
 use crate::managed_pg::{self, ManagedPostgres};
+use crate::server::tls::TlsSettings;
 use crate::server::{Application, ServerSettings};
 use crate::service::Services;
 
@@ -156,10 +157,20 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
         reminder_interval: Some(cli.serve.reminder_interval_secs).filter(|s| *s > 0).map(Duration::from_secs),
         max_concurrent_calls: cli.serve.max_concurrent_calls.max(1),
         clock: Arc::new(SystemClock),
+        metrics_listen: cli.serve.metrics_listen,
+        cors_allowed_origins: cli.serve.cors_allowed_origins.clone(),
+        tls: TlsSettings::from_files(
+            cli.serve.tls_cert.as_ref(),
+            cli.serve.tls_key.as_ref(),
+            cli.serve.tls_client_ca.as_ref(),
+        )?,
     };
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
-    tracing::info!(%addr, "serving gRPC");
+    tracing::info!(%addr, tls = cli.serve.tls_cert.is_some(), "serving gRPC and gRPC-Web");
+    if let Some(metrics) = app.metrics_addr() {
+        tracing::info!(%metrics, "serving Prometheus metrics at /metrics");
+    }
     if let Some(key) = first_key {
         print_first_run_banner(&addr.to_string(), &key);
     }

@@ -1,8 +1,11 @@
 //! The gRPC server: followup's services, health and reflection behind the trace and auth
 //! layers, on a listener bound before serving so callers (and tests) know the port.
 
+pub mod cors;
 pub mod deadline;
 pub mod health;
+pub mod metrics;
+pub mod tls;
 pub mod trace;
 
 use std::future::Future;
@@ -35,6 +38,7 @@ use crate::auth::layer::AuthLayer;
 use crate::db::PoolSettings;
 use crate::domain::calendar::Clock;
 use crate::service::Services;
+use metrics::Metrics;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -59,6 +63,12 @@ pub struct ServerSettings {
     pub max_concurrent_calls: usize,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+    /// Where to serve Prometheus metrics (`/metrics`); `None` serves none.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Browser origins allowed to call over gRPC-Web (`*` for any).
+    pub cors_allowed_origins: Vec<String>,
+    /// TLS (and mutual TLS) for the gRPC port; `None` serves plaintext.
+    pub tls: Option<tls::TlsSettings>,
 }
 
 /// Background upkeep until `stop`: purges events past their retention, hourly.
@@ -78,11 +88,19 @@ async fn maintain(services: Services, retention: Duration, mut stop: watch::Rece
 
 /// Sends due reminders every `every` until `stop`, reading the time from the services'
 /// clock (so tests can move it).
-async fn schedule_reminders(services: Services, every: Duration, mut stop: watch::Receiver<bool>) {
+async fn schedule_reminders(
+    services: Services,
+    every: Duration,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         match crate::service::reminders::run_due(&services, services.clock.now()).await {
             Ok(0) => {}
-            Ok(sent) => tracing::info!(sent, "sent due reminders"),
+            Ok(sent) => {
+                metrics.reminders_sent(u64::try_from(sent).unwrap_or(0));
+                tracing::info!(sent, "sent due reminders")
+            }
             Err(error) => tracing::warn!(%error, "sending reminders failed; will retry"),
         }
         tokio::select! {
@@ -105,6 +123,7 @@ fn reflection_builder() -> tonic_reflection::server::Builder<'static> {
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     settings: ServerSettings,
     pool: PgPool,
     services: Services,
@@ -115,9 +134,13 @@ impl Application {
     /// database cannot be read.
     pub async fn build(settings: ServerSettings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.listen).await?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(addr) => Some(metrics::bind(addr).await?),
+            None => None,
+        };
         let services = Services::connect(&settings.database, settings.pool, settings.clock.clone()).await?;
         let pool = services.pool.clone();
-        Ok(Self { listener, settings, pool, services })
+        Ok(Self { listener, metrics_listener, settings, pool, services })
     }
 
     /// The address the server listens on.
@@ -125,10 +148,16 @@ impl Application {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// The address metrics are served on, if they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+
     /// Serves until `shutdown` completes, then reports NOT_SERVING, stops accepting, lets
     /// in-flight calls finish for up to the shutdown timeout, and closes the pool.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, settings, pool, services } = self;
+        let Self { listener, metrics_listener, settings, pool, services } = self;
+        let metrics = Arc::new(Metrics::new());
         let (reporter, health_service) = tonic_health::server::health_reporter();
         health::set_all(&reporter, ServingStatus::NotServing).await;
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -146,7 +175,16 @@ impl Application {
         let maintenance = tokio::spawn(maintain(services.clone(), settings.event_retention, stop_rx.clone()));
         let scheduler = settings
             .reminder_interval
-            .map(|every| tokio::spawn(schedule_reminders(services.clone(), every, stop_rx.clone())));
+            .map(|every| tokio::spawn(schedule_reminders(services.clone(), every, metrics.clone(), stop_rx.clone())));
+        let metrics_server = metrics_listener.map(|listener| {
+            let (metrics, pool, events, stop) =
+                (metrics.clone(), pool.clone(), services.events.clone(), stop_rx.clone());
+            tokio::spawn(async move {
+                if let Err(error) = metrics::serve(listener, metrics, pool, events, stop).await {
+                    tracing::warn!(%error, "the metrics endpoint stopped");
+                }
+            })
+        });
 
         // Both versions: grpcurl before 1.9 and some GUI clients still speak v1alpha.
         let reflection_v1 = reflection_builder().build_v1()?;
@@ -179,7 +217,7 @@ impl Application {
         // rather than queued without bound; its deadline is recorded for the database;
         // then it is authenticated.
         let layers = tower::ServiceBuilder::new()
-            .layer(trace::TraceLayer)
+            .layer(trace::TraceLayer::new(metrics.clone()))
             .load_shed()
             .concurrency_limit(settings.max_concurrent_calls)
             .layer(deadline::DeadlineLayer)
@@ -190,9 +228,19 @@ impl Application {
         let signal_reporter = reporter.clone();
         // Larger HTTP/2 windows than the 64 KiB default: a plan's progress or an export is
         // hundreds of kilobytes, and small windows make it wait on window updates.
-        let serve = Server::builder()
+        let mut builder = Server::builder();
+        if let Some(tls) = &settings.tls {
+            builder = builder.tls_config(tls.server_config())?;
+        }
+        // HTTP/1.1 is accepted for gRPC-Web, which browsers speak; the gRPC-Web layer
+        // translates it to gRPC before anything else sees the call, and CORS answers
+        // browsers' preflight requests before that.
+        let serve = builder
+            .accept_http1(true)
             .initial_stream_window_size(Some(1024 * 1024))
             .initial_connection_window_size(Some(4 * 1024 * 1024))
+            .layer(cors::layer(&settings.cors_allowed_origins)?)
+            .layer(tonic_web::GrpcWebLayer::new())
             .layer(layers)
             .add_service(health_service)
             .add_service(reflection_v1)
@@ -238,6 +286,9 @@ impl Application {
         let _ = maintenance.await;
         if let Some(scheduler) = scheduler {
             let _ = scheduler.await;
+        }
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
         }
         pool.close().await;
         tracing::info!("server stopped");

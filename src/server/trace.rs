@@ -1,23 +1,36 @@
 //! One tracing span per RPC, with the method, the caller's tenant, the gRPC code and the
-//! latency. Fields are explicit: requests and keys never reach the log.
+//! latency, and the same outcome in the metrics. Fields are explicit: requests and keys
+//! never reach the log.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-/// Adds a span and a completion log line to every call.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TraceLayer;
+use super::metrics::Metrics;
+
+/// Adds a span, a completion log line and metrics to every call.
+#[derive(Debug, Clone)]
+pub struct TraceLayer {
+    metrics: Arc<Metrics>,
+}
+
+impl TraceLayer {
+    /// Records every call's outcome into `metrics`.
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self { metrics }
+    }
+}
 
 impl<S> Layer<S> for TraceLayer {
     type Service = TraceService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        TraceService { inner }
+        TraceService { inner, metrics: self.metrics.clone() }
     }
 }
 
@@ -25,6 +38,7 @@ impl<S> Layer<S> for TraceLayer {
 #[derive(Debug, Clone)]
 pub struct TraceService<S> {
     inner: S,
+    metrics: Arc<Metrics>,
 }
 
 /// The gRPC code of a response: tonic sends errors of unary calls as trailers-only
@@ -44,7 +58,7 @@ impl<S, B, R> Service<http::Request<B>> for TraceService<S>
 where
     S: Service<http::Request<B>, Response = http::Response<R>> + Send,
     S::Future: Send + 'static,
-    S::Error: std::fmt::Display,
+    S::Error: std::fmt::Display + AsRef<dyn std::error::Error + Send + Sync>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -58,6 +72,8 @@ where
         let method = request.uri().path().to_owned();
         let span = tracing::info_span!("rpc", method = %method, tenant = tracing::field::Empty, code = tracing::field::Empty, latency_ms = tracing::field::Empty);
         let started = Instant::now();
+        let metrics = self.metrics.clone();
+        let in_flight = metrics.start_call();
         let future = {
             let _entered = span.enter();
             self.inner.call(request)
@@ -65,17 +81,27 @@ where
         Box::pin(
             async move {
                 let result = future.await;
+                drop(in_flight);
                 let span = tracing::Span::current();
-                let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-                span.record("latency_ms", latency_ms);
+                let elapsed = started.elapsed().as_secs_f64();
+                span.record("latency_ms", elapsed * 1000.0);
                 match &result {
                     Ok(response) => {
                         let code = grpc_code(response);
                         span.record("code", tracing::field::debug(code));
+                        metrics.record_call(&method, code, elapsed);
                         tracing::info!("rpc finished");
+                    }
+                    // The load-shedding layer refuses a call past the concurrency limit
+                    // with an error that tonic answers as RESOURCE_EXHAUSTED.
+                    Err(error) if error.as_ref().is::<tower::load_shed::error::Overloaded>() => {
+                        span.record("code", tracing::field::debug(tonic::Code::ResourceExhausted));
+                        metrics.record_call(&method, tonic::Code::ResourceExhausted, elapsed);
+                        tracing::info!("rpc refused: overloaded");
                     }
                     Err(error) => {
                         span.record("code", "TRANSPORT_ERROR");
+                        metrics.record_call(&method, tonic::Code::Unknown, elapsed);
                         tracing::warn!(%error, "rpc failed in transport");
                     }
                 }

@@ -79,6 +79,11 @@ impl EventHub {
     fn subscribe(&self) -> broadcast::Receiver<String> {
         self.sender.subscribe()
     }
+
+    /// How many WatchEvents streams are open (each holds one subscription).
+    pub fn watchers(&self) -> usize {
+        self.sender.receiver_count()
+    }
 }
 
 async fn check_cursor(svc: &Services, who: &Principal, after: i64) -> Result<(), Error> {

@@ -134,6 +134,8 @@ pub type UnitClient = UnitServiceClient<InterceptedService<Channel, Bearer>>;
 pub struct TestApp {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where it serves metrics, if it does.
+    pub metrics_addr: Option<SocketAddr>,
     /// Its database, as the owner.
     pub db: PgConnectOptions,
     /// Its clock.
@@ -161,6 +163,9 @@ pub fn settings(database: PgConnectOptions, clock: Arc<ManualClock>) -> ServerSe
         reminder_interval: None,
         max_concurrent_calls: 64,
         clock,
+        metrics_listen: None,
+        cors_allowed_origins: Vec::new(),
+        tls: None,
     }
 }
 
@@ -197,13 +202,14 @@ impl TestApp {
         let settings = adjust(settings(database.clone(), clock.clone()));
         let app = Application::build(settings).await.expect("build the server");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {
             let _ = rx.await;
         }));
         let channel =
             Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.expect("connect to the server");
-        Self { addr, db: database, clock, channel, shutdown: Some(tx), server: Some(server) }
+        Self { addr, metrics_addr, db: database, clock, channel, shutdown: Some(tx), server: Some(server) }
     }
 
     /// A channel to the server.
@@ -294,4 +300,47 @@ pub fn init_logging() {
                 .try_init();
         }
     });
+}
+
+/// An HTTP/1.1 response, read to its end.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// The status line, e.g. `HTTP/1.1 200 OK`.
+    pub status: String,
+    /// Header lines, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// The body as text.
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The value of header `name` (lowercase), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `method path` with `headers` and `body` over plain HTTP/1.1 (as browsers and
+/// scrapers do) and reads the whole response; the connection is closed after it.
+pub async fn http1(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response);
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().to_owned();
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    HttpResponse { status, headers, body: body.to_owned() }
 }

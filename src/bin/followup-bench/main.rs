@@ -279,6 +279,9 @@ async fn main() -> anyhow::Result<()> {
         reminder_interval: None,
         max_concurrent_calls: 64,
         clock: Arc::new(SystemClock),
+        metrics_listen: None,
+        cors_allowed_origins: Vec::new(),
+        tls: None,
     };
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
