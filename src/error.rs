@@ -69,6 +69,13 @@ pub enum Error {
     /// The database is unreachable or overloaded: retry with backoff.
     #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),
+
+    /// A request message larger than the server accepts.
+    #[error("the request is larger than {limit} bytes")]
+    MessageTooLarge {
+        /// The server's limit, in bytes.
+        limit: usize,
+    },
     /// The call ran out of time in the database.
     #[error("the operation ran out of time")]
     DeadlineExceeded(#[source] StoreError),

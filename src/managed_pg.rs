@@ -167,6 +167,7 @@ pub struct ManagedPostgres {
     child: Option<Child>,
     attached_pid: Option<i32>,
     own: bool,
+    durable: bool,
 }
 
 impl ManagedPostgres {
@@ -174,7 +175,21 @@ impl ManagedPostgres {
     /// already running there. With `own`, this handle stops the cluster when dropped even
     /// if it attached (the service owns its cluster); a command-line tool that attaches
     /// leaves a running service's cluster alone.
+    ///
+    /// The cluster is durable: a commit the service acknowledged survives a crash of
+    /// PostgreSQL or of the machine.
     pub fn start(root: &Path, own: bool) -> Result<Self, ManagedPgError> {
+        Self::start_with(root, own, true)
+    }
+
+    /// Starts (or attaches to) an owned cluster that trades durability for speed: commits
+    /// are not flushed to disk before they are acknowledged. Only for throwaway data, such
+    /// as the test suite's databases.
+    pub fn start_throwaway(root: &Path) -> Result<Self, ManagedPgError> {
+        Self::start_with(root, true, false)
+    }
+
+    fn start_with(root: &Path, own: bool, durable: bool) -> Result<Self, ManagedPgError> {
         let bin = find_binaries().ok_or(ManagedPgError::BinariesNotFound)?;
         let run_as = RunAs::detect()?;
         fs::create_dir_all(root).map_err(|e| ManagedPgError::Io(format!("creating {}", root.display()), e))?;
@@ -185,7 +200,7 @@ impl ManagedPostgres {
             fs::set_permissions(&root, fs::Permissions::from_mode(0o755))
                 .map_err(|e| ManagedPgError::Io(format!("opening {}", root.display()), e))?;
         }
-        let mut this = Self { bin, run_as, root, data, child: None, attached_pid: None, own };
+        let mut this = Self { bin, run_as, root, data, child: None, attached_pid: None, own, durable };
         if let Some(pid) = running_postmaster(&this.data) {
             tracing::info!(pid, data = %this.data.display(), "attaching to the managed PostgreSQL already running");
             this.attached_pid = Some(pid);
@@ -234,10 +249,11 @@ impl ManagedPostgres {
             .arg("-c")
             .arg(format!("unix_socket_directories={}", self.data.display()))
             .args(["-c", &format!("port={SOCKET_PORT}")])
-            .args(["-c", "max_connections=300"])
-            // A developer's throwaway cluster: durability is traded for speed.
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
-            .stdin(Stdio::null())
+            .args(["-c", "max_connections=300"]);
+        if !self.durable {
+            cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+        }
+        cmd.stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| ManagedPgError::Io("log".into(), e))?)
             .stderr(log_file)
             // Its own process group: a Ctrl-C in the terminal reaches the service, which

@@ -167,7 +167,7 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
     };
     let app = Application::build(settings).await?;
     let addr = app.local_addr();
-    tracing::info!(%addr, tls = cli.serve.tls_cert.is_some(), "serving gRPC and gRPC-Web");
+    tracing::info!(%addr, tls = cli.serve.tls_cert.is_some(), grpc_web = true, "serving gRPC");
     if let Some(metrics) = app.metrics_addr() {
         tracing::info!(%metrics, "serving Prometheus metrics at /metrics");
     }

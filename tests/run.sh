@@ -20,7 +20,7 @@ if ! cmp -s examples/python/requirements.txt target/interop/python-requirements.
   target/interop/venv/bin/pip install --quiet --disable-pip-version-check -r examples/python/requirements.txt
   cp examples/python/requirements.txt target/interop/python-requirements.txt
 fi
-for example in examples/node; do
+for example in examples/node examples/grpc-web; do
   if [ -f "$example/package-lock.json" ] && ! cmp -s "$example/package-lock.json" "$example/node_modules/.package-lock.json.installed"; then
     echo "installing $example's npm packages"
     (cd "$example" && npm ci --no-audit --no-fund --loglevel=error)

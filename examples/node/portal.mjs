@@ -40,9 +40,10 @@ const packageDefinition = protoLoader.loadSync(
 );
 const { followup } = grpc.loadPackageDefinition(packageDefinition);
 
-// google.rpc.Status and its details, to decode the grpc-status-details-bin trailer.
+// google.rpc.Status and its details (vendored from googleapis into the repository's proto/),
+// to decode the grpc-status-details-bin trailer.
 const rpcTypes = new protobuf.Root().loadSync(
-  ['status.proto', 'error_details.proto'].map((f) => path.join(here, 'proto/google/rpc', f)),
+  ['status.proto', 'error_details.proto'].map((f) => path.join(PROTO_DIR, 'google/rpc', f)),
   { keepCase: true },
 );
 const Status = rpcTypes.lookupType('google.rpc.Status');

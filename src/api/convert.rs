@@ -62,6 +62,20 @@ pub fn optional_id(collection: &'static str, name: &str) -> Result<Option<String
     if name.is_empty() { Ok(None) } else { resource_name::parse(collection, name).map(Some) }
 }
 
+/// The most achievement figures one task report or report item may carry.
+pub const MAX_ACHIEVED: usize = 100;
+
+impl Violations {
+    /// Adds a violation on `field` if a list of `count` entries is longer than `max`;
+    /// true if it is not.
+    pub fn at_most(&mut self, field: &str, count: usize, max: usize) -> bool {
+        if count > max {
+            self.add(field, format!("at most {max} entries are allowed (got {count})"));
+        }
+        count <= max
+    }
+}
+
 /// The IDs in a list of resource names of one collection: each checked, no repeats,
 /// at most `max`. Violations name the element, e.g. `task.coordinating_units[2]`.
 pub fn ids(
@@ -71,8 +85,7 @@ pub fn ids(
     names: &[String],
     max: usize,
 ) -> Option<Vec<String>> {
-    if names.len() > max {
-        v.add(field, format!("at most {max} entries are allowed (got {})", names.len()));
+    if !v.at_most(field, names.len(), max) {
         return None;
     }
     let mut out: Vec<String> = Vec::with_capacity(names.len());

@@ -41,6 +41,9 @@ fn to_proto(row: EventRow) -> pb::Event {
     }
 }
 
+/// The longest event type a filter may name; real ones are like `task.reported_done`.
+const MAX_TYPE: usize = 100;
+
 fn query(after: i64, prefix: &str, types: &[String]) -> Result<EventQuery, Error> {
     if after < 0 {
         return Err(Error::invalid("after_event_id", "must not be negative"));
@@ -50,6 +53,9 @@ fn query(after: i64, prefix: &str, types: &[String]) -> Result<EventQuery, Error
     }
     if types.len() > MAX_TYPES {
         return Err(Error::invalid("types", format!("at most {MAX_TYPES} types")));
+    }
+    if let Some(i) = types.iter().position(|t| t.chars().count() > MAX_TYPE) {
+        return Err(Error::invalid(format!("types[{i}]"), format!("must be at most {MAX_TYPE} characters")));
     }
     Ok(EventQuery { resource_prefix: prefix.to_owned(), types: types.to_vec() })
 }

@@ -57,8 +57,13 @@ impl pb::holiday_service_server::HolidayService for HolidayApi {
     async fn delete_holiday(&self, request: Request<pb::DeleteHolidayRequest>) -> Result<Response<()>, Status> {
         let who = principal(&request)?;
         let name = &request.get_ref().name;
+        // chrono's parser forgives spaces and signed long years; a name is exactly one form.
         let day = name
             .strip_prefix("holidays/")
+            .filter(|d| {
+                d.len() == 10
+                    && d.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+            })
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
             .ok_or_else(|| Error::invalid("name", "must be holidays/{yyyy-mm-dd}, e.g. holidays/2026-02-17"))?;
         holidays::delete(&self.services, &who, day).await?;

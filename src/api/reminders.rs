@@ -115,6 +115,9 @@ fn reminder_query(filter: &str) -> Result<ReminderQuery, Error> {
     Ok(query)
 }
 
+/// The most tasks one reminder may name.
+const MAX_REMINDER_TASKS: usize = 500;
+
 #[tonic::async_trait]
 impl pb::reminder_service_server::ReminderService for ReminderApi {
     async fn get_reminder_rules(
@@ -184,8 +187,9 @@ impl pb::reminder_service_server::ReminderService for ReminderApi {
         let r = req.reminder.clone().unwrap_or_default();
         let plan = v.check("reminder.plan", resource_name::parse("plans", &r.plan));
         let unit = v.check("reminder.unit", resource_name::parse("units", &r.unit));
+        v.at_most("reminder.tasks", r.tasks.len(), MAX_REMINDER_TASKS);
         let mut task_ids = Vec::new();
-        for (i, task) in r.tasks.iter().enumerate() {
+        for (i, task) in r.tasks.iter().enumerate().take(MAX_REMINDER_TASKS) {
             match resource_name::parse_nested("plans", "tasks", task) {
                 Ok((p, t)) if Some(&p) == plan.as_ref() => task_ids.push(t),
                 Ok(_) => v.add(&format!("reminder.tasks[{i}]"), "must be a task of the reminder's plan"),

@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, mask_paths, optional_instant, plan_id,
-    principal, reason, request_id, timestamp,
+    MAX_ACHIEVED, MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, mask_paths, optional_instant,
+    plan_id, principal, reason, request_id, timestamp,
 };
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
@@ -135,8 +135,9 @@ fn items(v: &mut Violations, plan_id: &str, items: &[pb::ReportItem]) -> Option<
             v.add(&field("progress_percent"), "must be from 0 to 100");
         }
         let done = v.check(&field("done"), text::multi_line(&item.done, MAX_LONG_TEXT, false));
+        v.at_most(&field("achieved"), item.achieved.len(), MAX_ACHIEVED);
         let mut achieved = Vec::new();
-        for (j, figure) in item.achieved.iter().enumerate() {
+        for (j, figure) in item.achieved.iter().enumerate().take(MAX_ACHIEVED) {
             let rec = v.check(
                 &field(&format!("achieved[{j}].recommendation")),
                 resource_name::parse_nested("conclusions", "recommendations", &figure.recommendation),

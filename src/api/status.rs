@@ -77,6 +77,16 @@ impl From<Error> for Status {
                     ErrorDetails::with_retry_info(Some(std::time::Duration::from_secs(1))),
                 )
             }
+            Error::MessageTooLarge { limit } => status(
+                Code::ResourceExhausted,
+                format!(
+                    "the request message is larger than this server accepts ({limit} bytes); send less per call, \
+                     e.g. smaller batches or shorter texts"
+                ),
+                "MESSAGE_TOO_LARGE",
+                [("limit_bytes".to_owned(), limit.to_string())].into_iter().collect(),
+                ErrorDetails::new(),
+            ),
             Error::DeadlineExceeded(cause) => {
                 tracing::warn!(error = %cause, "statement cancelled");
                 status(

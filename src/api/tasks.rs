@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, ids, instant, mask_paths, principal,
-    reason, request_id, timestamp, title,
+    MAX_ACHIEVED, MAX_LONG_TEXT, Violations, chosen_id, date, date_to_proto, idempotency, ids, instant, mask_paths,
+    principal, reason, request_id, timestamp, title,
 };
 use super::filter_terms::FilterTerms;
 use super::proto::followup::v1 as pb;
@@ -333,7 +333,7 @@ pub(crate) fn evidence(v: &mut Violations, evidence: Option<&pb::Evidence>) -> O
     let link = e.link.trim();
     if !link.is_empty()
         && (!(link.starts_with("https://") || link.starts_with("http://"))
-            || link.len() > MAX_LINK
+            || link.chars().count() > MAX_LINK
             || link.chars().any(|c| c.is_whitespace() || c.is_control()))
     {
         v.add("evidence.link", format!("must be an http or https URL without spaces, at most {MAX_LINK} characters"));
@@ -508,8 +508,9 @@ impl pb::task_service_server::TaskService for TaskApi {
         let mut v = Violations::default();
         let idem = v.check("request_id", idempotency(&req.request_id, &req)).flatten();
         let evidence = evidence(&mut v, req.evidence.as_ref());
+        v.at_most("achieved", req.achieved.len(), MAX_ACHIEVED);
         let mut achieved = Vec::with_capacity(req.achieved.len());
-        for (i, figure) in req.achieved.iter().enumerate() {
+        for (i, figure) in req.achieved.iter().enumerate().take(MAX_ACHIEVED) {
             let rec = v.check(
                 &format!("achieved[{i}].recommendation"),
                 resource_name::parse_nested("conclusions", "recommendations", &figure.recommendation),

@@ -4,6 +4,7 @@
 pub mod cors;
 pub mod deadline;
 pub mod health;
+pub mod message_limit;
 pub mod metrics;
 pub mod tls;
 pub mod trace;
@@ -212,12 +213,14 @@ impl Application {
         let audit = limited!(AuditServiceServer::new(api::audit::AuditApi::new(services.clone())));
         let reminder_api = limited!(ReminderServiceServer::new(api::reminders::ReminderApi::new(services.clone())));
 
-        // Outermost first: every call is traced; past the concurrency limit a call is
+        // Outermost first: every call is traced; an oversized request is answered
+        // RESOURCE_EXHAUSTED; past the concurrency limit a call is
         // refused at once with RESOURCE_EXHAUSTED (tonic's answer to tower's Overloaded)
         // rather than queued without bound; its deadline is recorded for the database;
         // then it is authenticated.
         let layers = tower::ServiceBuilder::new()
             .layer(trace::TraceLayer::new(metrics.clone()))
+            .layer(message_limit::MessageLimitLayer::new(max))
             .load_shed()
             .concurrency_limit(settings.max_concurrent_calls)
             .layer(deadline::DeadlineLayer)

@@ -85,19 +85,35 @@ const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Both settings are transaction-local, so a pooled connection never carries one
 /// caller's tenant or deadline into another's transaction.
 pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
-    let timeout = match crate::server::deadline::current() {
+    let deadline = crate::server::deadline::current();
+    let timeout = match deadline {
         Some(deadline) => deadline.saturating_duration_since(Instant::now()).min(DEFAULT_STATEMENT_TIMEOUT),
         None => DEFAULT_STATEMENT_TIMEOUT,
     };
     // 0 would mean "no timeout" to PostgreSQL: a caller already out of time gets 1 ms.
     let millis = timeout.as_millis().clamp(1, u128::from(u32::MAX));
-    let mut tx = pool.begin().await?;
+    let mut tx = match deadline {
+        // While the database is unreachable the pool keeps retrying its connection until
+        // its acquire timeout; a caller with a deadline is told UNAVAILABLE before that
+        // deadline instead of having its call cut off with nothing to go on.
+        Some(_) => tokio::time::timeout(acquire_budget(timeout), pool.begin())
+            .await
+            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))??,
+        None => pool.begin().await?,
+    };
     sqlx::query("select set_config('followup.tenant_id', $1, true), set_config('statement_timeout', $2, true)")
         .bind(tenant)
         .bind(millis.to_string())
         .execute(&mut *tx)
         .await?;
     Ok(tx)
+}
+
+/// How long to wait for a connection when `remaining` is left of the caller's deadline:
+/// most of it, keeping a margin to send the answer in.
+fn acquire_budget(remaining: Duration) -> Duration {
+    let margin = (remaining / 10).max(Duration::from_millis(20));
+    remaining.saturating_sub(margin)
 }
 
 /// Commits `tx`.
@@ -124,10 +140,19 @@ pub(crate) fn escape_like(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use std::time::Duration;
+
+    use super::{acquire_budget, like_pattern};
 
     #[test]
     fn like_metacharacters_are_escaped() {
         assert_eq!(like_pattern(r"50%_a\b"), r"%50\%\_a\\b%");
+    }
+
+    #[test]
+    fn the_connection_wait_leaves_time_to_answer_before_the_deadline() {
+        assert_eq!(acquire_budget(Duration::from_secs(1)), Duration::from_millis(900));
+        assert_eq!(acquire_budget(Duration::from_millis(100)), Duration::from_millis(80));
+        assert_eq!(acquire_budget(Duration::from_millis(10)), Duration::ZERO);
     }
 }

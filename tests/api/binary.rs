@@ -2,17 +2,15 @@
 //! on a managed PostgreSQL, logs that never hold a key, and a clean exit on SIGTERM.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use followup::api::proto::followup::v1::{self as pb, unit_service_client::UnitServiceClient};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::assert_error;
-use crate::helpers::{bearer, fresh_database_url};
+use crate::helpers::{bearer, fresh_database_url, terminate, wait_for_address};
 
 const BIN: &str = env!("CARGO_BIN_EXE_followup");
 
@@ -27,34 +25,6 @@ fn stdout(output: &Output) -> String {
 }
 
 /// Waits for the JSON log line that says where the server listens.
-fn wait_for_address(log: &std::path::Path, limit: Duration) -> String {
-    let started = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        for line in text.lines() {
-            if let Ok(value) = serde_json::from_str::<serde_json::Value>(line)
-                && value["message"] == "serving gRPC"
-            {
-                return value["addr"].as_str().unwrap().to_owned();
-            }
-        }
-        assert!(started.elapsed() < limit, "the server did not start within {limit:?}:\n{text}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn terminate(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(started.elapsed() < limit, "no exit within {limit:?} of SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 async fn units(
     addr: &str,
     key: &str,

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use followup::admin;
@@ -51,7 +51,7 @@ fn cluster() -> &'static TestCluster {
                 ),
                 Err(_) => {
                     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-pg");
-                    let cluster = ManagedPostgres::start(&root, true).expect("start the test PostgreSQL");
+                    let cluster = ManagedPostgres::start_throwaway(&root).expect("start the test PostgreSQL");
                     (cluster.connect_options("postgres"), Some(cluster), "followup_template".to_owned())
                 }
             };
@@ -343,4 +343,34 @@ pub async fn http1(addr: SocketAddr, method: &str, path: &str, headers: &[(&str,
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
     HttpResponse { status, headers, body: body.to_owned() }
+}
+
+/// The address a `followup` process logged (JSON logs in `log`) once it serves.
+pub fn wait_for_address(log: &std::path::Path, limit: Duration) -> String {
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        for line in text.lines() {
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(line)
+                && value["message"] == "serving gRPC"
+            {
+                return value["addr"].as_str().unwrap().to_owned();
+            }
+        }
+        assert!(started.elapsed() < limit, "the server did not start within {limit:?}:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends SIGTERM to `child` and waits up to `limit` for it to exit.
+pub fn terminate(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(started.elapsed() < limit, "no exit within {limit:?} of SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

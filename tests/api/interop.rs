@@ -80,3 +80,13 @@ async fn the_node_portal_example_runs_its_workflow() {
     command.arg(dir.join("portal.mjs"));
     run_client(command, &[("FOLLOWUP_TARGET", app.addr.to_string()), ("FOLLOWUP_KEY", key)]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grpc_web_portal_example_runs_its_workflow_over_http1() {
+    let dir = repo().join("examples/grpc-web");
+    require_installed(&dir);
+    let (app, key) = demo_server().await;
+    let mut command = Command::new("node");
+    command.arg(dir.join("portal.mjs"));
+    run_client(command, &[("FOLLOWUP_URL", format!("http://{}", app.addr)), ("FOLLOWUP_KEY", key)]).await;
+}

@@ -78,3 +78,56 @@ async fn the_callers_deadline_becomes_the_statement_timeout() {
     }
     units.list_units(pb::ListUnitsRequest::default()).await.unwrap();
 }
+
+/// This process's resident memory (server and clients), in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib / 1024.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_bursts_keep_accepted_calls_fast_and_memory_flat() {
+    let app = TestApp::spawn_limited(8).await;
+    app.load_demo("demo").await;
+    let key = app.admin_key("demo").await;
+    let client = app.units(&key);
+    let mut accepted = Vec::new();
+    let mut refused = 0;
+    let mut memory = Vec::new();
+    for _round in 0..4 {
+        let calls: Vec<_> = (0..500)
+            .map(|_| {
+                let mut client = client.clone();
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let result = client.list_units(pb::ListUnitsRequest::default()).await;
+                    (result.map(|_| ()).map_err(|s| s.code()), started.elapsed())
+                })
+            })
+            .collect();
+        for call in calls {
+            match call.await.unwrap() {
+                (Ok(()), took) => accepted.push(took),
+                (Err(Code::ResourceExhausted), _) => refused += 1,
+                (Err(other), _) => panic!("only OK or RESOURCE_EXHAUSTED, got {other:?}"),
+            }
+        }
+        memory.push(rss_mib());
+    }
+    accepted.sort();
+    let p99 = accepted[accepted.len() * 99 / 100];
+    eprintln!(
+        "4 bursts of 500 at a limit of 8: {} served, {refused} refused; p99 of served {p99:?}; RSS after each burst {memory:.1?} MiB",
+        accepted.len()
+    );
+    assert!(refused > 0 && !accepted.is_empty());
+    assert!(p99 < Duration::from_secs(1), "served calls stay fast under a burst: p99 {p99:?}");
+    // The first burst warms allocators and pools; later ones must not keep growing.
+    let growth = memory[3] - memory[1];
+    assert!(growth < 16.0, "memory grows burst after burst: {memory:?} MiB");
+}

@@ -482,3 +482,52 @@ async fn plan_progress_matches_a_hand_computed_plan_and_exports() {
     let status = a.reports.export_plan_progress(export(pb::ExportFormat::Unspecified)).await.unwrap_err();
     assert_eq!(violated_fields(&status), ["format"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_submitted_through_two_replicas_at_once_applies_once() {
+    let app = TestApp::spawn().await;
+    let replica = TestApp::spawn_on(app.db.clone()).await;
+    let f = Fixture::new(&app).await;
+    let mut a = f.admin.clone();
+    f.task("t1", "stc", date(2026, 12, 31), &[]).await;
+    f.issue().await;
+    schedule(&mut a, pb::PeriodKind::Month, 3, &["stc"]).await;
+    let key = app.key(crate::tracking_fixture::TENANT, Role::Unit, Some("units/stc")).await;
+    let mut unit = Clients::new(&app, &key);
+    let draft = unit
+        .reports
+        .create_report(report("stc", "2026-M02", vec![item("t1", pb::TaskState::InProgress, 40)]))
+        .await
+        .unwrap()
+        .into_inner();
+    let through = [Clients::new(&app, &key), Clients::new(&replica, &key)];
+    let attempts: Vec<_> = (0..8)
+        .map(|i| {
+            let mut reports = through[i % 2].reports.clone();
+            let name = draft.name.clone();
+            tokio::spawn(
+                async move { reports.submit_report(pb::SubmitReportRequest { name, ..Default::default() }).await },
+            )
+        })
+        .collect();
+    let mut submitted = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(report) => {
+                submitted += 1;
+                assert_eq!(report.into_inner().version, 1);
+            }
+            Err(status) => assert_error(&status, Code::FailedPrecondition, "REPORT_STATE"),
+        }
+    }
+    assert_eq!(submitted, 1, "exactly one submission applies");
+    let mut conn = app.operator().await;
+    let applied: i64 = sqlx::query_scalar(
+        "select count(*) from audit_records where resource = 'plans/kh-1/tasks/t1' and action = 'SubmitReport'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(applied, 1, "the task took the report's item once");
+    assert_eq!(task_state(&mut unit, "t1").await.progress_percent, 40);
+}

@@ -1,19 +1,31 @@
-//! Races: concurrent updates with one etag, and concurrent retries of one create.
+//! Races: concurrent updates with one etag, and concurrent retries of one create, through
+//! one server or spread over replicas (see replicas.rs).
 
 use followup::api::proto::followup::v1::{self as pb, UnitKind};
 use tonic::Code;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, UnitClient};
 use crate::units::{create, unit};
 use crate::{assert_error, violated_fields};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_updates_with_one_etag_one_wins_the_rest_abort() {
     let app = TestApp::spawn().await;
-    let client = app.units(&app.admin_key("hau-giang").await);
+    one_etag_one_winner(&[app.units(&app.admin_key("hau-giang").await)]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_retries_of_one_create_make_exactly_one_unit() {
+    let app = TestApp::spawn().await;
+    one_request_id_one_unit(&[app.units(&app.admin_key("hau-giang").await)]).await;
+}
+
+/// Eight updates with one etag, sent at once through `clients` in turn: one wins.
+pub async fn one_etag_one_winner(clients: &[UnitClient]) {
+    let client = clients[0].clone();
     let snv = create(&mut client.clone(), "snv", unit("Sở Nội vụ", "SNV", UnitKind::Department)).await;
     let attempts = (0..8).map(|i| {
-        let mut client = client.clone();
+        let mut client = clients[i % clients.len()].clone();
         let snv = snv.clone();
         tokio::spawn(async move {
             client
@@ -40,17 +52,16 @@ async fn concurrent_updates_with_one_etag_one_wins_the_rest_abort() {
     assert_eq!(now.etag, "r2");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_retries_of_one_create_make_exactly_one_unit() {
-    let app = TestApp::spawn().await;
-    let client = app.units(&app.admin_key("hau-giang").await);
+/// Eight retries of one create, sent at once through `clients` in turn: one unit.
+pub async fn one_request_id_one_unit(clients: &[UnitClient]) {
+    let client = clients[0].clone();
     let request = pb::CreateUnitRequest {
         unit: Some(unit("Sở Nội vụ", "SNV", UnitKind::Department)),
         unit_id: String::new(),
         request_id: "6f1c9a4e-1b2d-4c5e-8f90-123456789abc".into(),
     };
-    let attempts = (0..8).map(|_| {
-        let mut client = client.clone();
+    let attempts = (0..8).map(|i| {
+        let mut client = clients[i % clients.len()].clone();
         let request = request.clone();
         tokio::spawn(async move { client.create_unit(request).await })
     });
