@@ -15,6 +15,7 @@ COPY --from=build /src/target/release/followup /usr/local/bin/followup
 USER 10001
 ENV FOLLOWUP_LISTEN=0.0.0.0:50051 \
     FOLLOWUP_LOG_FORMAT=json
-EXPOSE 50051
+# gRPC and gRPC-Web; Prometheus metrics when FOLLOWUP_METRICS_LISTEN is set.
+EXPOSE 50051 9464
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s CMD ["/usr/local/bin/followup", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/followup"]

@@ -16,7 +16,7 @@ type HmacSha256 = Hmac<Sha256>;
 const MAC_LEN: usize = 16;
 
 /// The longest token accepted; ours are far shorter.
-const MAX_TOKEN_LEN: usize = 1024;
+pub const MAX_TOKEN_LEN: usize = 1024;
 
 /// What a token is bound to besides its position: a token is valid only for the same
 /// tenant, method and filter that produced it.

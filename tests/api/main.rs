@@ -15,6 +15,7 @@ mod hostile_input;
 mod interop;
 mod ledger;
 mod metrics;
+mod operators;
 mod overload;
 mod plans_and_conclusions;
 mod reflection;
