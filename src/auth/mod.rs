@@ -1,22 +1,29 @@
 //! Authentication: API keys, the caller's principal, and the tower layer that checks the
 //! key of every followup RPC before it reaches a handler.
 
+pub mod cache;
 pub mod key;
 pub mod layer;
 pub mod principal;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use http::HeaderMap;
 use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::watch;
 
 use crate::error::Error;
 use crate::store;
 use key::PresentedKey;
 use principal::{Principal, Role};
 
-/// Checks API keys against the database.
+/// Checks API keys against the database, remembering verified keys for a while.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     pool: PgPool,
+    cache: Arc<cache::KeyCache>,
 }
 
 fn invalid_key() -> Error {
@@ -29,7 +36,51 @@ fn invalid_key() -> Error {
 impl Authenticator {
     /// Checks keys in the database behind `pool`.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, cache: Arc::default() }
+    }
+
+    /// Forgets revoked keys as their revocations are announced, until `stop` turns true;
+    /// after a lost connection it forgets every key, as announcements may have been missed.
+    pub async fn follow_revocations(&self, mut stop: watch::Receiver<bool>) {
+        loop {
+            let connected = async {
+                let mut listener = PgListener::connect_with(&self.pool).await?;
+                listener.listen(store::keys::REVOCATIONS_CHANNEL).await?;
+                Ok::<_, sqlx::Error>(listener)
+            };
+            let connected = tokio::select! {
+                result = connected => result,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            let mut listener = match connected {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot follow key revocations; will retry");
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                }
+            };
+            self.cache.clear();
+            loop {
+                tokio::select! {
+                    received = listener.recv() => match received {
+                        Ok(notification) => {
+                            if let Some((tenant, key_id)) = notification.payload().split_once('.') {
+                                self.cache.forget(tenant, key_id);
+                            }
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "lost the key revocation listener");
+                            self.cache.clear();
+                            break;
+                        }
+                    },
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
+        }
     }
 
     /// The principal of the key in `headers`' `authorization: Bearer` header.
@@ -48,9 +99,21 @@ impl Authenticator {
             }
         })?;
         let presented = PresentedKey::parse(token.trim()).ok_or_else(invalid_key)?;
-        let mut tx = store::begin(&self.pool, &presented.tenant).await?;
-        let record = store::keys::find(&mut tx, &presented.tenant, &presented.key_id).await?;
-        store::commit(tx).await?;
+        let record = match self.cache.get(&presented.tenant, &presented.key_id) {
+            Some(record) => Some(record),
+            None => {
+                let generation = self.cache.generation();
+                let mut tx = store::begin(&self.pool, &presented.tenant).await?;
+                let record = store::keys::find(&mut tx, &presented.tenant, &presented.key_id).await?;
+                store::commit(tx).await?;
+                // Unknown keys are not remembered: guessing cannot fill the cache.
+                if let Some(record) = &record {
+                    self.cache.put(generation, &presented.tenant, &presented.key_id, record.clone());
+                }
+                record
+            }
+        };
+        // The secret is checked on every call, cached or not.
         let record = record.filter(|r| presented.matches(&r.secret_sha256)).ok_or_else(invalid_key)?;
         if record.revoke_time.is_some() {
             return Err(Error::Unauthenticated {

@@ -55,6 +55,7 @@ pub struct Metrics {
     in_flight: Gauge,
     connections: Family<ConnectionLabels, Gauge>,
     max_connections: Gauge,
+    connection_waiters: Gauge,
     event_watchers: Gauge,
     reminders_sent: Counter,
 }
@@ -155,6 +156,12 @@ impl Metrics {
             "The most database connections the pool opens",
             max_connections.clone(),
         );
+        let connection_waiters = Gauge::default();
+        registry.register(
+            "db_pool_waiters",
+            "Calls waiting for a database connection (in this process)",
+            connection_waiters.clone(),
+        );
         let event_watchers = Gauge::default();
         registry.register("event_watchers", "Open WatchEvents streams", event_watchers.clone());
         let reminders_sent = Counter::default();
@@ -162,7 +169,17 @@ impl Metrics {
         let build = Family::<BuildLabels, Gauge>::default();
         build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION") }).set(1);
         registry.register("build_info", "The running build; the value is always 1", build);
-        Self { registry, handled, latency, in_flight, connections, max_connections, event_watchers, reminders_sent }
+        Self {
+            registry,
+            handled,
+            latency,
+            in_flight,
+            connections,
+            max_connections,
+            connection_waiters,
+            event_watchers,
+            reminders_sent,
+        }
     }
 
     /// Counts a call as started; the returned guard counts it as finished.
@@ -192,6 +209,7 @@ impl Metrics {
         self.connections.get_or_create(&ConnectionLabels { state: "idle" }).set(idle);
         self.connections.get_or_create(&ConnectionLabels { state: "in_use" }).set((size - idle).max(0));
         self.max_connections.set(i64::from(pool.options().get_max_connections()));
+        self.connection_waiters.set(crate::store::waiting_for_connection());
         self.event_watchers.set(i64::try_from(events.watchers()).unwrap_or(i64::MAX));
         let mut text = String::new();
         // Writing to a String cannot fail.

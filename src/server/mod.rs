@@ -173,6 +173,11 @@ impl Application {
             let (pool, stop) = (pool.clone(), stop_rx.clone());
             async move { hub.listen(pool, stop).await }
         });
+        let authenticator = Authenticator::new(pool.clone());
+        let revocations = tokio::spawn({
+            let (authenticator, stop) = (authenticator.clone(), stop_rx.clone());
+            async move { authenticator.follow_revocations(stop).await }
+        });
         let maintenance = tokio::spawn(maintain(services.clone(), settings.event_retention, stop_rx.clone()));
         let scheduler = settings
             .reminder_interval
@@ -224,7 +229,7 @@ impl Application {
             .load_shed()
             .concurrency_limit(settings.max_concurrent_calls)
             .layer(deadline::DeadlineLayer)
-            .layer(AuthLayer::new(Authenticator::new(pool.clone())))
+            .layer(AuthLayer::new(authenticator.clone()))
             .into_inner();
 
         let mut stopping = stop_rx.clone();
@@ -286,6 +291,7 @@ impl Application {
         let _ = stop_tx.send(true);
         let _ = watcher.await;
         let _ = event_listener.await;
+        let _ = revocations.await;
         let _ = maintenance.await;
         if let Some(scheduler) = scheduler {
             let _ = scheduler.await;

@@ -5,8 +5,11 @@ use sqlx::PgConnection;
 
 use super::StoreError;
 
+/// The channel on which revocations are announced, with `{tenant}.{key_id}` as payload.
+pub const REVOCATIONS_CHANNEL: &str = "followup_key_revocations";
+
 /// What the auth layer needs to know about a key.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyRecord {
     /// SHA-256 of the key's secret.
     pub secret_sha256: Vec<u8>,
@@ -94,14 +97,20 @@ pub async fn list(conn: &mut PgConnection, tenant: Option<&str>) -> Result<Vec<K
     .await?)
 }
 
-/// Revokes a key; false when there is no such live key.
+/// Revokes a key and announces it to every running service (delivered when the
+/// transaction commits); false when there is no such live key.
 pub async fn revoke(conn: &mut PgConnection, tenant: &str, key_id: &str) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "update api_keys set revoke_time = now() where tenant_id = $1 and key_id = $2 and revoke_time is null",
     )
     .bind(tenant)
     .bind(key_id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(REVOCATIONS_CHANNEL)
+        .bind(format!("{tenant}.{key_id}"))
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -15,6 +15,7 @@ pub mod tasks;
 pub mod tenants;
 pub mod units;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::{PgPool, Postgres, Transaction};
@@ -92,6 +93,7 @@ pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
     };
     // 0 would mean "no timeout" to PostgreSQL: a caller already out of time gets 1 ms.
     let millis = timeout.as_millis().clamp(1, u128::from(u32::MAX));
+    let waiting = Waiting::start();
     let mut tx = match deadline {
         // While the database is unreachable the pool keeps retrying its connection until
         // its acquire timeout; a caller with a deadline is told UNAVAILABLE before that
@@ -101,12 +103,38 @@ pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
             .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))??,
         None => pool.begin().await?,
     };
+    drop(waiting);
     sqlx::query("select set_config('followup.tenant_id', $1, true), set_config('statement_timeout', $2, true)")
         .bind(tenant)
         .bind(millis.to_string())
         .execute(&mut *tx)
         .await?;
     Ok(tx)
+}
+
+/// Calls waiting for a database connection right now, in this process (a metric: a
+/// process serves one application).
+static WAITING_FOR_CONNECTION: AtomicI64 = AtomicI64::new(0);
+
+/// How many calls wait for a database connection now.
+pub fn waiting_for_connection() -> i64 {
+    WAITING_FOR_CONNECTION.load(Ordering::Relaxed)
+}
+
+/// Counts one wait for a connection while it lives (a caller that goes away drops it).
+struct Waiting;
+
+impl Waiting {
+    fn start() -> Self {
+        WAITING_FOR_CONNECTION.fetch_add(1, Ordering::Relaxed);
+        Self
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING_FOR_CONNECTION.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// How long to wait for a connection when `remaining` is left of the caller's deadline:

@@ -71,6 +71,7 @@ async fn the_scrape_shows_calls_by_method_and_code_and_the_gauges() {
     assert!(after.contains("followup_rpc_duration_seconds_bucket{"), "with buckets");
     assert!(sample(&after, "followup_db_pool_max_connections") >= 1.0, "pool size is reported");
     assert!(after.contains(r#"followup_db_pool_connections{state="idle"}"#));
+    assert!(after.contains("followup_db_pool_waiters"));
     assert!(after.contains("followup_rpc_in_flight"));
 
     // An open WatchEvents stream is a watcher.
