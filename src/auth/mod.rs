@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
 use crate::error::Error;
 use crate::store;
+use crate::store::notifications::Heard;
 use key::PresentedKey;
 use principal::{Principal, Role};
 
@@ -41,46 +41,17 @@ impl Authenticator {
 
     /// Forgets revoked keys as their revocations are announced, until `stop` turns true;
     /// after a lost connection it forgets every key, as announcements may have been missed.
-    pub async fn follow_revocations(&self, mut stop: watch::Receiver<bool>) {
-        loop {
-            let connected = async {
-                let mut listener = PgListener::connect_with(&self.pool).await?;
-                listener.listen(store::keys::REVOCATIONS_CHANNEL).await?;
-                Ok::<_, sqlx::Error>(listener)
-            };
-            let connected = tokio::select! {
-                result = connected => result,
-                _ = stop.wait_for(|s| *s) => return,
-            };
-            let mut listener = match connected {
-                Ok(listener) => listener,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot follow key revocations; will retry");
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                        _ = stop.wait_for(|s| *s) => return,
-                    }
-                }
-            };
-            self.cache.clear();
-            loop {
-                tokio::select! {
-                    received = listener.recv() => match received {
-                        Ok(notification) => {
-                            if let Some((tenant, key_id)) = notification.payload().split_once('.') {
-                                self.cache.forget(tenant, key_id);
-                            }
-                        }
-                        Err(error) => {
-                            tracing::warn!(%error, "lost the key revocation listener");
-                            self.cache.clear();
-                            break;
-                        }
-                    },
-                    _ = stop.wait_for(|s| *s) => return,
+    pub async fn follow_revocations(&self, stop: watch::Receiver<bool>) {
+        let channel = store::keys::REVOCATIONS_CHANNEL;
+        store::notifications::follow(&self.pool, channel, Duration::from_secs(1), stop, |heard| match heard {
+            Heard::Message(payload) => {
+                if let Some((tenant, key_id)) = payload.split_once('.') {
+                    self.cache.forget(tenant, key_id);
                 }
             }
-        }
+            Heard::Listening | Heard::Lost => self.cache.clear(),
+        })
+        .await;
     }
 
     /// The principal of the key in `headers`' `authorization: Bearer` header.

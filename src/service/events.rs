@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 
 use super::{Services, page, page_position};
@@ -37,43 +36,15 @@ impl Default for EventHub {
 
 impl EventHub {
     /// Listens on PostgreSQL's notification channel until `stop` turns true, passing each
-    /// tenant ID notified to the watchers. Reconnects after a lost connection.
-    pub async fn listen(&self, pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) {
-        loop {
-            let connected = async {
-                let mut listener = PgListener::connect_with(&pool).await?;
-                listener.listen(events::CHANNEL).await?;
-                Ok::<_, sqlx::Error>(listener)
-            };
-            let result = tokio::select! {
-                result = connected => result,
-                _ = stop.wait_for(|s| *s) => return,
-            };
-            let mut listener = match result {
-                Ok(listener) => listener,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for events yet; retrying");
-                    tokio::select! {
-                        () = tokio::time::sleep(POLL) => continue,
-                        _ = stop.wait_for(|s| *s) => return,
-                    }
-                }
-            };
-            loop {
-                tokio::select! {
-                    received = listener.recv() => match received {
-                        Ok(notification) => {
-                            let _ = self.sender.send(notification.payload().to_owned());
-                        }
-                        Err(error) => {
-                            tracing::warn!(%error, "event listener lost its connection");
-                            break;
-                        }
-                    },
-                    _ = stop.wait_for(|s| *s) => return,
-                }
+    /// tenant ID notified to the watchers. Reconnects after a lost connection (watchers'
+    /// own periodic look covers what is missed meanwhile).
+    pub async fn listen(&self, pool: PgPool, stop: tokio::sync::watch::Receiver<bool>) {
+        store::notifications::follow(&pool, events::CHANNEL, POLL, stop, |heard| {
+            if let store::notifications::Heard::Message(tenant) = heard {
+                let _ = self.sender.send(tenant.to_owned());
             }
-        }
+        })
+        .await;
     }
 
     fn subscribe(&self) -> broadcast::Receiver<String> {

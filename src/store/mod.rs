@@ -6,6 +6,7 @@ pub mod conclusions;
 pub mod events;
 pub mod idempotency;
 pub mod keys;
+pub mod notifications;
 pub mod plans;
 pub mod progress;
 pub mod reminders;
