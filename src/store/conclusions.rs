@@ -349,6 +349,10 @@ pub async fn list_recommendations(
 /// What the status derivation needs of each task addressing any of `recommendations`
 /// (names): the recommendation, the task's state and its achieved figures for it. One
 /// query for a whole page of recommendations.
+///
+/// Planned afresh with its values each time (not a cached generic plan): only with the
+/// actual names can the planner see that the array index finds a few tasks, where a
+/// generic plan scanned the province's whole tasks table.
 pub async fn addressing_tasks(
     conn: &mut PgConnection,
     tenant: &str,
@@ -359,6 +363,7 @@ pub async fn addressing_tasks(
          from tasks t cross join lateral unnest(t.recommendations) as r (name)
          where t.tenant_id = $1 and t.recommendations && $2 and r.name = any($2)",
     )
+    .persistent(false)
     .bind(tenant)
     .bind(recommendations)
     .fetch_all(conn)

@@ -404,7 +404,36 @@ pub async fn list(
     after: Option<&TaskCursor>,
     limit: i64,
 ) -> Result<Vec<TaskRow>, StoreError> {
-    let mut sql = QueryBuilder::<Postgres>::new(format!("{SELECT} where t.tenant_id = "));
+    let mut sql = list_query("", tenant, query, today, due_soon_days, order, after, limit);
+    Ok(sql.build_query_as().fetch_all(conn).await?)
+}
+
+/// `EXPLAIN (ANALYZE, BUFFERS)` of the first page [`list`] reads for `query`, for the
+/// benchmark to show which indexes the plan uses.
+pub async fn explain_list(
+    conn: &mut PgConnection,
+    tenant: &str,
+    query: &TaskQuery,
+    today: NaiveDate,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let prefix = "explain (analyze, buffers, costs off) ";
+    let mut sql = list_query(prefix, tenant, query, today, 0, TaskOrder::DueDate, None, limit);
+    Ok(sql.build_query_scalar().fetch_all(conn).await?)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn list_query(
+    prefix: &str,
+    tenant: &str,
+    query: &TaskQuery,
+    today: NaiveDate,
+    due_soon_days: i32,
+    order: TaskOrder,
+    after: Option<&TaskCursor>,
+    limit: i64,
+) -> QueryBuilder<'static, Postgres> {
+    let mut sql = QueryBuilder::<Postgres>::new(format!("{prefix}{SELECT} where t.tenant_id = "));
     sql.push_bind(tenant.to_owned());
     if let Some(plan) = &query.plan {
         sql.push(" and t.plan_id = ").push_bind(plan.clone());
@@ -464,7 +493,7 @@ pub async fn list(
         TaskOrder::UpdateTimeDesc => sql.push(" order by t.update_time desc, t.plan_id desc, t.task_id desc limit "),
     };
     sql.push_bind(limit);
-    Ok(sql.build_query_as().fetch_all(conn).await?)
+    sql
 }
 
 /// The open tasks led by `unit`, across all plans: the work a dissolved unit leaves.
