@@ -100,6 +100,41 @@ async fn row_level_security_holds_even_without_a_tenant_filter() {
     assert!(error.to_string().contains("row-level security"), "{error}");
     tx.rollback().await.unwrap();
 
+    // The one function that reads past the policies (for the array index) holds the
+    // transaction's tenant itself: a can-tho task addressing a recommendation...
+    let mut tx = conn.begin().await.unwrap();
+    for statement in [
+        "insert into plans (tenant_id, plan_id, document_ref, document_year, issuing_unit_id, issue_date, title,
+             monitoring_unit_id, state, search_text)
+         values ('can-tho', 'p', '01/KH-UBND', 2025, 'b1', '2025-01-05', 'x', 'b1', 'ISSUED', 'x')",
+        "insert into tasks (tenant_id, plan_id, task_id, title, lead_unit_id, recommendations, due_date, search_text)
+         values ('can-tho', 'p', 't', 'x', 'b1', array['conclusions/c/recommendations/r'], current_date, 'x')",
+        "set local role followup_app",
+    ] {
+        sqlx::query(statement).execute(&mut *tx).await.unwrap();
+    }
+    let names = vec!["conclusions/c/recommendations/r".to_owned()];
+    for (transaction_tenant, asked_for, expected) in
+        [("hau-giang", "can-tho", 0), ("hau-giang", "hau-giang", 0), ("can-tho", "can-tho", 1)]
+    {
+        sqlx::query("select set_config('followup.tenant_id', $1, true)")
+            .bind(transaction_tenant)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let found: i64 = sqlx::query_scalar("select count(*) from followup_addressing_tasks($1, $2)")
+            .bind(asked_for)
+            .bind(&names)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(
+            found, expected,
+            "...is found only from a can-tho transaction: {transaction_tenant} asking for {asked_for}"
+        );
+    }
+    tx.rollback().await.unwrap();
+
     // With no tenant set, nothing at all is visible.
     let mut tx = conn.begin().await.unwrap();
     sqlx::query("set local role followup_app").execute(&mut *tx).await.unwrap();
