@@ -1,6 +1,6 @@
 //! Overload and deadlines: past the concurrency limit calls are refused at once with
 //! RESOURCE_EXHAUSTED, never queued without bound; a caller's deadline reaches the
-//! database as the statement timeout.
+//! database as the statement timeout; a call whose caller has gone is not completed.
 
 use std::time::{Duration, Instant};
 
@@ -130,4 +130,58 @@ async fn repeated_bursts_keep_accepted_calls_fast_and_memory_flat() {
     // The first burst warms allocators and pools; later ones must not keep growing.
     let growth = memory[3] - memory[1];
     assert!(growth < 16.0, "memory grows burst after burst: {memory:?} MiB");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_caller_has_gone_is_not_completed() {
+    use crate::tracking_fixture::{Fixture, evidence, task_name};
+    use sqlx::Connection;
+
+    let app = TestApp::spawn().await;
+    let f = Fixture::new(&app).await;
+    f.task("t1", "stc", crate::tracking_fixture::date(2026, 12, 31), &[]).await;
+    f.issue().await;
+    // Another transaction holds the task's row, so the report waits inside the database.
+    let mut holder = app.operator().await;
+    let mut lock = holder.begin().await.unwrap();
+    sqlx::query("select 1 from tasks where task_id = 't1' for update").execute(&mut *lock).await.unwrap();
+
+    let mut tasks = f.admin.tasks.clone();
+    let call = tokio::spawn(async move {
+        let request = pb::ReportTaskDoneRequest { name: task_name("t1"), evidence: evidence(), ..Default::default() };
+        tasks.report_task_done(request).await
+    });
+    let mut conn = app.operator().await;
+    let waiting = Instant::now();
+    loop {
+        let blocked: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%tasks%'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        if blocked > 0 {
+            break;
+        }
+        assert!(waiting.elapsed() < Duration::from_secs(5), "the report never reached the lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The caller goes away (its HTTP/2 stream is reset), then the lock is released.
+    call.abort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lock.commit().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let state: String =
+        sqlx::query_scalar("select state from tasks where task_id = 't1'").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(state, "NOT_STARTED", "the abandoned report was not applied");
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_records where action = 'ReportTaskDone'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(audited, 0, "nor audited");
+    // The same report, by a caller who stays, is applied: the abandoned one would have been.
+    let request = pb::ReportTaskDoneRequest { name: task_name("t1"), evidence: evidence(), ..Default::default() };
+    let done = f.admin.tasks.clone().report_task_done(request).await.unwrap().into_inner();
+    assert_eq!(done.state(), pb::TaskState::ReportedDone);
 }
