@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{Violations, optional_instant, principal, proto_struct, timestamp};
+use super::convert::{MAX_RESOURCE_PREFIX, Violations, optional_instant, principal, proto_struct, timestamp};
 use super::proto::followup::v1 as pb;
 use crate::service::audit_trail::{self, AuditQuery, AuditRow};
 use crate::service::{self, Services};
@@ -34,8 +34,6 @@ fn to_proto(row: AuditRow) -> pb::AuditRecord {
     }
 }
 
-/// The longest resource prefix a filter may give; resource names are far shorter.
-const MAX_PREFIX: usize = 500;
 /// The longest actor (a key's ID) or action (an RPC's name) a filter may give.
 const MAX_ACTOR: usize = 100;
 
@@ -50,7 +48,7 @@ impl pb::audit_service_server::AuditService for AuditApi {
         let page_size = service::page_size(req.page_size)?;
         let mut v = Violations::default();
         for (field, value, max) in [
-            ("resource_prefix", &req.resource_prefix, MAX_PREFIX),
+            ("resource_prefix", &req.resource_prefix, MAX_RESOURCE_PREFIX),
             ("actor", &req.actor, MAX_ACTOR),
             ("action", &req.action, MAX_ACTOR),
         ] {

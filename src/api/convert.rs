@@ -108,6 +108,9 @@ pub const MAX_TITLE: usize = 500;
 pub const MAX_NAME: usize = 300;
 /// The limit on reasons and comments.
 pub const MAX_REASON: usize = 2000;
+/// The longest resource-name prefix a filter may give (events, audit records); resource
+/// names are far shorter.
+pub const MAX_RESOURCE_PREFIX: usize = 500;
 
 /// A required one-line title.
 pub fn title(input: &str) -> Result<String, text::TextError> {

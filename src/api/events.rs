@@ -7,7 +7,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::convert::{principal, proto_struct, timestamp};
+use super::convert::{MAX_RESOURCE_PREFIX, principal, proto_struct, timestamp};
 use super::proto::followup::v1 as pb;
 use crate::error::Error;
 use crate::service::Services;
@@ -15,8 +15,6 @@ use crate::service::events::{self, EventQuery, EventRow};
 
 /// The most types one request filters on.
 const MAX_TYPES: usize = 50;
-/// The longest resource prefix.
-const MAX_PREFIX: usize = 500;
 
 /// Serves EventService.
 #[derive(Debug, Clone)]
@@ -48,8 +46,8 @@ fn query(after: i64, prefix: &str, types: &[String]) -> Result<EventQuery, Error
     if after < 0 {
         return Err(Error::invalid("after_event_id", "must not be negative"));
     }
-    if prefix.chars().count() > MAX_PREFIX {
-        return Err(Error::invalid("resource_prefix", format!("must be at most {MAX_PREFIX} characters")));
+    if prefix.chars().count() > MAX_RESOURCE_PREFIX {
+        return Err(Error::invalid("resource_prefix", format!("must be at most {MAX_RESOURCE_PREFIX} characters")));
     }
     if types.len() > MAX_TYPES {
         return Err(Error::invalid("types", format!("at most {MAX_TYPES} types")));

@@ -57,7 +57,7 @@ pub(crate) async fn fill_province(conn: &mut PgConnection, tenant: &str, plan_ta
 }
 
 /// Units `u1`..`u{count}` not yet there.
-async fn units(conn: &mut PgConnection, tenant: &str, count: u32) -> anyhow::Result<()> {
+pub(crate) async fn units(conn: &mut PgConnection, tenant: &str, count: u32) -> anyhow::Result<()> {
     sqlx::query(
         "insert into units (tenant_id, unit_id, display_name, code, kind, valid_from, search_text)
          select $1, 'u' || g, 'Đơn vị ' || g, 'U' || g, 'AGENCY', date '2004-01-01', 'don vi ' || g

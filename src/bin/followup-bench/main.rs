@@ -82,15 +82,7 @@ const WRITE_TASKS: u32 = 60_000;
 async fn seed(conn: &mut PgConnection, tasks: u32, units: u32) -> anyhow::Result<()> {
     admin::create_tenant(conn, TENANT, "Benchmark province").await?;
     let mut tx = conn.begin().await?;
-    sqlx::query(
-        "insert into units (tenant_id, unit_id, display_name, code, kind, valid_from, search_text)
-         select $1, 'u' || g, 'Đơn vị ' || g, 'U' || g, 'AGENCY', date '2004-01-01', 'don vi ' || g
-         from generate_series(1, $2) g",
-    )
-    .bind(TENANT)
-    .bind(units as i32)
-    .execute(&mut *tx)
-    .await?;
+    dataset::units(&mut tx, TENANT, units).await?;
     sqlx::query(
         "insert into conclusions (tenant_id, conclusion_id, document_ref, document_year, issuer_key, issuing_body,
              signed_date, title, search_text)
