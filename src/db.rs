@@ -10,6 +10,9 @@ use sqlx::{Connection, Executor, PgConnection, PgPool};
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// How long a pooled connection may sit idle before it is checked on its way out.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// Pool settings.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
@@ -58,6 +61,19 @@ pub fn app_pool(options: &PgConnectOptions, settings: PoolSettings) -> PgPool {
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
+        // sqlx pings every connection it hands out, a round trip as costly as a small
+        // query; a busy pool's connections were in use a moment ago, so only one idle
+        // long enough to have been cut off (a database restart) is checked. A broken
+        // connection that slips through fails its call as UNAVAILABLE and is dropped.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= CHECK_AFTER_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute("set role followup_app").await?;
