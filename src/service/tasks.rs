@@ -313,10 +313,10 @@ pub(crate) fn at_index(error: Error, list: &str, index: usize) -> Error {
 
 /// Reads a task (any role; a UNIT key only its unit's tasks).
 pub async fn get(svc: &Services, who: &Principal, plan_id: &str, task_id: &str) -> Result<TaskRow, Error> {
-    let mut tx = store::begin(&svc.pool, &who.tenant).await?;
-    let (_, row) = load(&mut tx, who, plan_id, task_id, false).await?;
-    store::commit(tx).await?;
-    Ok(row)
+    // The task's foreign key vouches for its plan, so the row alone answers.
+    let mut conn = store::connection(&svc.pool).await?;
+    let row = tasks::get(&mut conn, &who.tenant, plan_id, task_id, false).await?;
+    row.filter(|row| visible(who, row)).ok_or_else(|| not_found(name(plan_id, task_id)))
 }
 
 /// The list parameters that shape a page, bound into its token.
@@ -436,8 +436,7 @@ pub async fn update(
     }
     let mut row = before.clone();
     apply(&mut row, input);
-    tasks::update(&mut tx, &row, &search_text(&row)).await?;
-    let row = reload(&mut tx, &who.tenant, plan_id, task_id).await?;
+    let row = tasks::update(&mut tx, &row, &search_text(&row)).await?;
     let write = Write {
         action: "UpdateTask",
         event_type: "task.updated",
@@ -644,8 +643,7 @@ pub(crate) async fn apply_step(
             row.state_reason = why;
         }
     }
-    tasks::update(tx, &row, &search_text(&row)).await?;
-    let row = reload(tx, &who.tenant, &before.plan_id, &before.task_id).await?;
+    let row = tasks::update(tx, &row, &search_text(&row)).await?;
     let resource = name(&before.plan_id, &before.task_id);
     let reason = Some(row.state_reason.as_str()).filter(|r| !r.is_empty());
     let change = Change {
@@ -673,8 +671,7 @@ pub(crate) async fn record_progress(
     let mut row = before.clone();
     row.progress_percent = percent;
     row.progress_note = note;
-    tasks::update(tx, &row, &search_text(&row)).await?;
-    let row = reload(tx, &who.tenant, &before.plan_id, &before.task_id).await?;
+    let row = tasks::update(tx, &row, &search_text(&row)).await?;
     let resource = name(&before.plan_id, &before.task_id);
     let change = Change {
         action: "SubmitReport",
@@ -819,8 +816,7 @@ pub async fn reassign(
     let mut row = before.clone();
     row.lead_unit_id = lead_unit_id;
     row.state_reason = why.clone();
-    tasks::update(&mut tx, &row, &search_text(&row)).await?;
-    let row = reload(&mut tx, &who.tenant, plan_id, task_id).await?;
+    let row = tasks::update(&mut tx, &row, &search_text(&row)).await?;
     let write = Write {
         action: ACTION,
         event_type: "task.reassigned",

@@ -16,9 +16,11 @@ pub mod tasks;
 pub mod tenants;
 pub mod units;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres, Transaction};
 
 /// A transaction scoped to one tenant.
@@ -87,30 +89,47 @@ const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Both settings are transaction-local, so a pooled connection never carries one
 /// caller's tenant or deadline into another's transaction.
 pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
-    let deadline = crate::server::deadline::current();
-    let timeout = match deadline {
-        Some(deadline) => deadline.saturating_duration_since(Instant::now()).min(DEFAULT_STATEMENT_TIMEOUT),
-        None => DEFAULT_STATEMENT_TIMEOUT,
-    };
+    let timeout = statement_timeout();
+    let mut tx = bounded_wait(timeout, pool.begin()).await?;
     // 0 would mean "no timeout" to PostgreSQL: a caller already out of time gets 1 ms.
     let millis = timeout.as_millis().clamp(1, u128::from(u32::MAX));
-    let waiting = Waiting::start();
-    let mut tx = match deadline {
-        // While the database is unreachable the pool keeps retrying its connection until
-        // its acquire timeout; a caller with a deadline is told UNAVAILABLE before that
-        // deadline instead of having its call cut off with nothing to go on.
-        Some(_) => tokio::time::timeout(acquire_budget(timeout), pool.begin())
-            .await
-            .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))??,
-        None => pool.begin().await?,
-    };
-    drop(waiting);
     sqlx::query("select set_config('followup.tenant_id', $1, true), set_config('statement_timeout', $2, true)")
         .bind(tenant)
         .bind(millis.to_string())
         .execute(&mut *tx)
         .await?;
     Ok(tx)
+}
+
+/// A connection for one statement that scopes itself to its tenant (a read in one round
+/// trip); the caller's deadline bounds the wait for it as in [`begin`].
+pub async fn connection(pool: &PgPool) -> Result<PoolConnection<Postgres>, StoreError> {
+    bounded_wait(statement_timeout(), pool.acquire()).await
+}
+
+/// What is left of the caller's deadline, capped at the default statement timeout.
+fn statement_timeout() -> Duration {
+    match crate::server::deadline::current() {
+        Some(deadline) => deadline.saturating_duration_since(Instant::now()).min(DEFAULT_STATEMENT_TIMEOUT),
+        None => DEFAULT_STATEMENT_TIMEOUT,
+    }
+}
+
+/// Waits for a pooled connection, counted while it waits. While the database is
+/// unreachable the pool keeps retrying its connection until its acquire timeout; a
+/// caller with a deadline is told UNAVAILABLE before that deadline instead of having its
+/// call cut off with nothing to go on.
+async fn bounded_wait<T>(
+    timeout: Duration,
+    acquire: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, StoreError> {
+    let _waiting = Waiting::start();
+    if crate::server::deadline::current().is_none() {
+        return Ok(acquire.await?);
+    }
+    Ok(tokio::time::timeout(acquire_budget(timeout), acquire)
+        .await
+        .map_err(|_| StoreError::Unavailable(sqlx::Error::PoolTimedOut))??)
 }
 
 /// Calls waiting for a database connection right now, in this process (a metric: a

@@ -100,21 +100,9 @@ pub struct TaskRow {
     pub ext_decide_time: Option<DateTime<Utc>>,
 }
 
-/// The projection of a task with its latest extension; `t` is the tasks relation.
-const SELECT: &str = "select t.tenant_id, t.plan_id, t.task_id, t.title, t.description, t.lead_unit_id,
-        t.coordinating_unit_ids, t.recommendations, t.due_date, t.standing, t.state, t.resume_state,
-        t.suspended_since, t.suspended_days, t.completed_time, t.completed_date, t.evidence, t.achieved, t.state_reason,
-        t.progress_percent, t.progress_note, t.revision,
-        t.create_time, t.update_time,
-        x.state as ext_state, x.requested_due_date as ext_requested_due_date, x.reason as ext_reason,
-        x.decided_due_date as ext_decided_due_date, x.decision_comment as ext_decision_comment,
-        x.request_time as ext_request_time, x.decide_time as ext_decide_time
-    from tasks t
-    left join lateral (
-        select * from deadline_extensions e
-        where e.tenant_id = t.tenant_id and e.plan_id = t.plan_id and e.task_id = t.task_id
-        order by e.extension_id desc limit 1
-    ) x on true";
+/// A task with its latest extension (the view of migration 0007); `t` names it, so
+/// filters read as they would on the table.
+const SELECT: &str = "select t.* from task_views t";
 
 /// Inserts a task (state NOT_STARTED).
 pub async fn insert(conn: &mut PgConnection, row: &TaskRow, search_text: &str) -> Result<(), StoreError> {
@@ -139,15 +127,17 @@ pub async fn insert(conn: &mut PgConnection, row: &TaskRow, search_text: &str) -
     Ok(())
 }
 
-/// Writes every changeable field of `row` and bumps its revision.
-pub async fn update(conn: &mut PgConnection, row: &TaskRow, search_text: &str) -> Result<(), StoreError> {
-    sqlx::query(
+/// Writes every changeable field of `row` and bumps its revision; returns the row as
+/// stored now (its extension is untouched).
+pub async fn update(conn: &mut PgConnection, row: &TaskRow, search_text: &str) -> Result<TaskRow, StoreError> {
+    let (revision, update_time) = sqlx::query_as(
         "update tasks set title = $4, description = $5, lead_unit_id = $6, coordinating_unit_ids = $7,
              recommendations = $8, due_date = $9, standing = $10, state = $11, resume_state = $12,
              suspended_since = $13, suspended_days = $14, completed_time = $15, evidence = $16, achieved = $17,
              state_reason = $18, search_text = $19, progress_percent = $20, progress_note = $21, completed_date = $22,
              revision = revision + 1, update_time = now()
-         where tenant_id = $1 and plan_id = $2 and task_id = $3",
+         where tenant_id = $1 and plan_id = $2 and task_id = $3
+         returning revision, update_time",
     )
     .bind(&row.tenant_id)
     .bind(&row.plan_id)
@@ -171,12 +161,13 @@ pub async fn update(conn: &mut PgConnection, row: &TaskRow, search_text: &str) -
     .bind(row.progress_percent)
     .bind(&row.progress_note)
     .bind(row.completed_date)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(())
+    Ok(TaskRow { revision, update_time, ..row.clone() })
 }
 
-/// One task; with `lock`, the task row is locked until the transaction ends.
+/// One task; with `lock`, the task row is locked until the transaction ends. On a
+/// connection outside a transaction it is one round trip that scopes itself to `tenant`.
 pub async fn get(
     conn: &mut PgConnection,
     tenant: &str,
@@ -184,11 +175,11 @@ pub async fn get(
     task_id: &str,
     lock: bool,
 ) -> Result<Option<TaskRow>, StoreError> {
-    let lock = if lock { " for update of t" } else { "" };
-    Ok(sqlx::query_as(&format!("{SELECT} where t.tenant_id = $1 and t.plan_id = $2 and t.task_id = $3{lock}"))
+    Ok(sqlx::query_as("select * from followup_task($1, $2, $3, $4)")
         .bind(tenant)
         .bind(plan_id)
         .bind(task_id)
+        .bind(lock)
         .fetch_optional(conn)
         .await?)
 }

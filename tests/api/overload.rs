@@ -155,7 +155,7 @@ async fn a_call_whose_caller_has_gone_is_not_completed() {
     let waiting = Instant::now();
     loop {
         let blocked: i64 = sqlx::query_scalar(
-            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%tasks%'",
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%task%'",
         )
         .fetch_one(&mut conn)
         .await

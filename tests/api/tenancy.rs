@@ -84,6 +84,7 @@ async fn row_level_security_holds_even_without_a_tenant_filter() {
         "plans",
         "tasks",
         "deadline_extensions",
+        "task_views",
     ];
     for table in tables {
         let tenants: Vec<String> =
@@ -134,6 +135,30 @@ async fn row_level_security_holds_even_without_a_tenant_filter() {
         );
     }
     tx.rollback().await.unwrap();
+
+    // GetTask's read in one round trip scopes itself to the tenant it is given, for its
+    // own statement only: a pooled connection carries no tenant into its next use.
+    for statement in [
+        "insert into plans (tenant_id, plan_id, document_ref, document_year, issuing_unit_id, issue_date, title,
+             monitoring_unit_id, state, search_text)
+         values ('can-tho', 'p', '01/KH-UBND', 2025, 'b1', '2025-01-05', 'x', 'b1', 'ISSUED', 'x')",
+        "insert into tasks (tenant_id, plan_id, task_id, title, lead_unit_id, due_date, search_text)
+         values ('can-tho', 'p', 't', 'x', 'b1', current_date, 'x')",
+        "set role followup_app",
+    ] {
+        sqlx::query(statement).execute(&mut conn).await.unwrap();
+    }
+    for (tenant, expected) in [("hau-giang", 0), ("can-tho", 1), ("", 0)] {
+        let found = sqlx::query("select task_id from followup_task($1, 'p', 't', false)")
+            .bind(tenant)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), expected, "a task of can-tho read as {tenant:?}");
+        let tasks: i64 = sqlx::query_scalar("select count(*) from tasks").fetch_one(&mut conn).await.unwrap();
+        assert_eq!(tasks, 0, "the read's tenant outlived its statement");
+    }
+    sqlx::query("reset role").execute(&mut conn).await.unwrap();
 
     // With no tenant set, nothing at all is visible.
     let mut tx = conn.begin().await.unwrap();
