@@ -29,16 +29,17 @@ pub async fn append(
              returning last_event_id
          )
          insert into events (tenant_id, event_id, type, resource, payload)
-         select $1, last_event_id, $2, $3, $4 from next",
+         select $1, last_event_id, $2, $3, $4 from next
+         -- The watchers' wake-up, delivered only if and when the transaction commits.
+         cross join lateral (select pg_notify($5, $1)) notified",
     )
     .bind(tenant)
     .bind(event_type)
     .bind(resource)
     .bind(payload)
-    .execute(&mut *conn)
+    .bind(CHANNEL)
+    .execute(conn)
     .await?;
-    // Delivered only if and when the transaction commits.
-    sqlx::query("select pg_notify($1, $2)").bind(CHANNEL).bind(tenant).execute(conn).await?;
     Ok(())
 }
 
