@@ -89,16 +89,47 @@ const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Both settings are transaction-local, so a pooled connection never carries one
 /// caller's tenant or deadline into another's transaction.
 pub async fn begin(pool: &PgPool, tenant: &str) -> Result<Tx, StoreError> {
+    begin_planned(pool, tenant, Planning::PerCall).await
+}
+
+/// How the statements of a transaction are planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planning {
+    /// PostgreSQL's own choice, which for most statements means planning each call
+    /// for its values.
+    PerCall,
+    /// Each statement planned once per connection and the plan reused: for queries whose
+    /// best plan depends on which filters are present but not on their values, where
+    /// planning costs more than running (a page of one plan's tasks).
+    Reused,
+}
+
+/// [`begin`], with the transaction's statements planned as `planning` says.
+pub async fn begin_planned(pool: &PgPool, tenant: &str, planning: Planning) -> Result<Tx, StoreError> {
     let timeout = statement_timeout();
-    let mut tx = bounded_wait(timeout, pool.begin()).await?;
     // 0 would mean "no timeout" to PostgreSQL: a caller already out of time gets 1 ms.
     let millis = timeout.as_millis().clamp(1, u128::from(u32::MAX));
-    sqlx::query("select set_config('followup.tenant_id', $1, true), set_config('statement_timeout', $2, true)")
-        .bind(tenant)
-        .bind(millis.to_string())
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+    bounded_wait(timeout, pool.begin_with(begin_statement(tenant, millis, planning))).await
+}
+
+/// `BEGIN` and the transaction's settings in one round trip. Two statements at once need
+/// the simple-query protocol, which takes no parameters, so the tenant goes in as a
+/// quoted literal (it is an ID, and quoted whatever it holds).
+fn begin_statement(tenant: &str, timeout_ms: u128, planning: Planning) -> String {
+    let plans = match planning {
+        Planning::PerCall => "",
+        Planning::Reused => ", set_config('plan_cache_mode', 'force_generic_plan', true)",
+    };
+    format!(
+        "begin; select set_config('followup.tenant_id', {}, true), set_config('statement_timeout', '{timeout_ms}', true){plans}",
+        quote_literal(tenant)
+    )
+}
+
+/// `text` as an escape-string literal: its meaning does not depend on
+/// `standard_conforming_strings`.
+fn quote_literal(text: &str) -> String {
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// A connection for one statement that scopes itself to its tenant (a read in one round
@@ -190,7 +221,13 @@ pub(crate) fn escape_like(text: &str) -> String {
 mod tests {
     use std::time::Duration;
 
-    use super::{acquire_budget, like_pattern};
+    use super::{acquire_budget, like_pattern, quote_literal};
+
+    #[test]
+    fn a_literal_holds_whatever_text_it_is_given() {
+        assert_eq!(quote_literal("hau-giang"), "E'hau-giang'");
+        assert_eq!(quote_literal(r"x'; drop table tasks; --\"), r"E'x\'; drop table tasks; --\\'");
+    }
 
     #[test]
     fn like_metacharacters_are_escaped() {

@@ -223,3 +223,23 @@ async fn plans_tasks_and_conclusions_stay_in_their_province() {
         .unwrap_err();
     not_found(status);
 }
+
+#[tokio::test]
+async fn a_transaction_holds_exactly_the_tenant_it_was_begun_for() {
+    let app = TestApp::spawn().await;
+    let pool = app.services().await.pool;
+    // Tenants are IDs, but the literal that carries one into BEGIN holds any text.
+    for tenant in ["hau-giang", r"x'; select 1; --\", "ô'\\'"] {
+        for planning in [followup::store::Planning::PerCall, followup::store::Planning::Reused] {
+            let mut tx = followup::store::begin_planned(&pool, tenant, planning).await.unwrap();
+            let held: String =
+                sqlx::query_scalar("select current_setting('followup.tenant_id')").fetch_one(&mut *tx).await.unwrap();
+            assert_eq!(held, tenant);
+            let plans: String =
+                sqlx::query_scalar("select current_setting('plan_cache_mode')").fetch_one(&mut *tx).await.unwrap();
+            let reused = planning == followup::store::Planning::Reused;
+            assert_eq!(plans, if reused { "force_generic_plan" } else { "auto" });
+            tx.rollback().await.unwrap();
+        }
+    }
+}
