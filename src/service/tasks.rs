@@ -348,7 +348,14 @@ pub async fn list(
         listing.query.visible_to_unit = Some(who.unit.clone().unwrap_or_default());
     }
     let today = crate::domain::calendar::local_date(listing.as_of);
-    let mut tx = store::begin(&svc.pool, &who.tenant).await?;
+    // Within one plan the plan's index is the way in, whatever the values; a text
+    // search's best plan depends on the words sought.
+    let planning = if listing.query.plan.is_some() && listing.query.texts.is_empty() {
+        store::Planning::Reused
+    } else {
+        store::Planning::PerCall
+    };
+    let mut tx = store::begin_planned(&svc.pool, &who.tenant, planning).await?;
     if let Some(plan_id) = &listing.query.plan
         && plans::get(&mut tx, &who.tenant, plan_id, false).await?.is_none()
     {
