@@ -75,6 +75,7 @@ where
     F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), String>> + Send,
 {
+    println!("running {name}: {clients} clients for {duration:.0?}");
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::with_capacity(clients);

@@ -50,6 +50,9 @@ struct Args {
     /// Concurrent clients in the load scenarios.
     #[arg(long, default_value_t = 16)]
     clients: usize,
+    /// Database connections of the server's pool, and of the direct-sqlx ceilings'.
+    #[arg(long, default_value_t = 16)]
+    pool_size: u32,
     /// Seconds each load scenario runs.
     #[arg(long, default_value_t = 5.0)]
     seconds: f64,
@@ -303,7 +306,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = ServerSettings {
         listen: "127.0.0.1:0".parse()?,
         database: options.clone(),
-        pool: PoolSettings { max_connections: 16, acquire_timeout: Duration::from_secs(3) },
+        pool: PoolSettings { max_connections: args.pool_size, acquire_timeout: Duration::from_secs(3) },
         max_message_bytes: 16 * 1024 * 1024,
         shutdown_timeout: Duration::from_secs(5),
         health_interval: Duration::from_secs(1),
@@ -464,6 +467,30 @@ async fn load_scenarios(
     };
     results.push(get_task);
 
+    // The database's ceiling for the read: GetTask's statement straight through sqlx.
+    let read_pool = db::app_pool(
+        options,
+        PoolSettings { max_connections: args.pool_size, acquire_timeout: Duration::from_secs(3) },
+    );
+    let direct_read = {
+        let read_pool = read_pool.clone();
+        load::run("read via sqlx (ceiling)", clients, duration, move |client, i| {
+            let pool = read_pool.clone();
+            let task = format!("t{}", 1 + (client * 7919 + i * 104_729) % tasks);
+            async move {
+                let mut conn = pool.acquire().await.map_err(|e| format!("{e}"))?;
+                followup::store::tasks::get(&mut conn, TENANT, "p1", &task, false)
+                    .await
+                    .map_err(|e| format!("{e}"))?
+                    .map(|_| ())
+                    .ok_or_else(|| "missing".to_owned())
+            }
+        })
+        .await
+    };
+    results.push(direct_read);
+    read_pool.close().await;
+
     let list_tasks = {
         let (pool, monitor) = (pool.clone(), monitor.clone());
         load::run("ListTasks (overdue)", clients, duration, move |client, i| {
@@ -493,7 +520,10 @@ async fn load_scenarios(
 
     // The database's ceiling: the write path's transaction (lock the task, update it, the
     // audit record, the event with its notification) issued straight through sqlx.
-    let app_pool = db::app_pool(options, PoolSettings { max_connections: 16, acquire_timeout: Duration::from_secs(3) });
+    let app_pool = db::app_pool(
+        options,
+        PoolSettings { max_connections: args.pool_size, acquire_timeout: Duration::from_secs(3) },
+    );
     let direct = {
         let (app_pool, for_sql) = (app_pool.clone(), for_sql.clone());
         load::run("write via sqlx (ceiling)", clients, duration, move |client, i| {
@@ -532,10 +562,11 @@ async fn load_scenarios(
 
 /// One write-path transaction straight through sqlx, as ReportTaskDone writes it.
 async fn direct_write(pool: &sqlx::PgPool, task: &str) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select set_config('followup.tenant_id', $1, true), set_config('statement_timeout', '30000', true)")
-        .bind(TENANT)
-        .execute(&mut *tx)
+    // As the service begins: the settings ride with BEGIN, in one round trip.
+    let mut tx = pool
+        .begin_with(format!(
+            "begin; select set_config('followup.tenant_id', '{TENANT}', true), set_config('statement_timeout', '30000', true)"
+        ))
         .await?;
     sqlx::query("select state from tasks where tenant_id = $1 and plan_id = 'p2' and task_id = $2 for update")
         .bind(TENANT)
