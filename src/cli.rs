@@ -41,7 +41,7 @@ pub struct DbArgs {
     pub data_dir: PathBuf,
 
     /// The most database connections the service opens.
-    #[arg(long, env = "FOLLOWUP_POOL_SIZE", default_value_t = 16, global = true)]
+    #[arg(long, env = "FOLLOWUP_POOL_SIZE", default_value_t = crate::db::DEFAULT_POOL_SIZE, global = true)]
     pub pool_size: u32,
 
     /// How long a call waits for a free database connection before it fails with

@@ -13,6 +13,11 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// How long a pooled connection may sit idle before it is checked on its way out.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 
+/// Connections a pool opens unless told otherwise: about four per core of a small
+/// database server. On 2 cores, 16 connections made reads' tails worse (GetTask p99 5.3
+/// and 6.6 ms against 3.9 and 4.1 ms at 8) with no gain in writes; see BENCHMARKS.md.
+pub const DEFAULT_POOL_SIZE: u32 = 8;
+
 /// Pool settings.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolSettings {
