@@ -8,9 +8,10 @@
 //!
 //! On a plan of `--tasks` tasks across `--units` units:
 //! - under load from `--clients` clients for `--seconds` each: `grpc.health.v1.Health/Check`
-//!   (the framework's ceiling), GetTask, ListTasks (one unit's overdue tasks, a page of 50),
-//!   the write path (ReportTaskDone), and the same write transaction issued directly
-//!   through sqlx (the database's ceiling), with each scenario's ratio to its ceiling;
+//!   (the framework's ceiling), GetTask and its read issued directly through sqlx,
+//!   ListTasks (one unit's overdue tasks, a page of 50), the write path (ReportTaskDone)
+//!   and the same write transaction issued directly through sqlx (the database's
+//!   ceilings), with each scenario's ratio to its ceiling;
 //! - GetPlanProgress `--iterations` times in sequence, with the aggregate's query plan;
 //! - event delivery from a write to a WatchEvents client.
 //!
