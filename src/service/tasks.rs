@@ -356,11 +356,6 @@ pub async fn list(
         store::Planning::PerCall
     };
     let mut tx = store::begin_planned(&svc.pool, &who.tenant, planning).await?;
-    if let Some(plan_id) = &listing.query.plan
-        && plans::get(&mut tx, &who.tenant, plan_id, false).await?.is_none()
-    {
-        return Err(not_found(plan_service::name(plan_id)));
-    }
     let due_soon = i32::try_from(listing.due_soon_days).unwrap_or(i32::MAX);
     let rows = tasks::list(
         &mut tx,
@@ -373,6 +368,14 @@ pub async fn list(
         page_size + 1,
     )
     .await?;
+    // Tasks found vouch for their plan (its foreign key); only an empty page asks whether
+    // the plan exists, to tell an unknown plan from an empty list.
+    if rows.is_empty()
+        && let Some(plan_id) = &listing.query.plan
+        && plans::get(&mut tx, &who.tenant, plan_id, false).await?.is_none()
+    {
+        return Err(not_found(plan_service::name(plan_id)));
+    }
     store::commit(tx).await?;
     let order = listing.order;
     Ok(page(svc, scope, rows, page_size, |row| match order {

@@ -255,6 +255,8 @@ async fn list_filters_and_orders_tasks() {
     }
     let status = a.tasks.list_tasks(pb::ListTasksRequest { parent: "plans/ghost".into(), ..Default::default() }).await;
     assert_error(&status.unwrap_err(), Code::NotFound, "RESOURCE_NOT_FOUND");
+    // An existing plan with nothing matching is an empty page, not an unknown plan.
+    assert!(all(&mut a, list("due_date > \"2999-01-01\"", "")).await.is_empty());
     // A token is bound to the filter and order it was issued for.
     let first = a.tasks.list_tasks(list("", "")).await.unwrap().into_inner();
     let mut changed = list("", "update_time desc");
