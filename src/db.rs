@@ -82,6 +82,10 @@ pub fn app_pool(options: &PgConnectOptions, settings: PoolSettings) -> PgPool {
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute("set role followup_app").await?;
+                // Transactions set their own timeout from the caller's deadline; this one
+                // bounds the statements that run alone (GetTask's read).
+                let timeout = crate::store::DEFAULT_STATEMENT_TIMEOUT.as_millis();
+                conn.execute(format!("set statement_timeout = {timeout}").as_str()).await?;
                 Ok(())
             })
         })

@@ -81,7 +81,7 @@ impl From<sqlx::Error> for StoreError {
 
 /// The statement timeout of a transaction whose caller set no deadline: long enough for
 /// any legitimate query, short enough that a runaway one cannot hold a connection.
-const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Begins a transaction in which row-level security admits only `tenant`'s rows, and
 /// statements stop when the caller's gRPC deadline passes.

@@ -242,4 +242,8 @@ async fn a_transaction_holds_exactly_the_tenant_it_was_begun_for() {
             tx.rollback().await.unwrap();
         }
     }
+    // A statement outside any transaction (GetTask's read) is bounded too.
+    let mut conn = followup::store::connection(&pool).await.unwrap();
+    let timeout: String = sqlx::query_scalar("show statement_timeout").fetch_one(&mut *conn).await.unwrap();
+    assert_eq!(timeout, "30s");
 }
