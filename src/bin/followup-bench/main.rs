@@ -70,6 +70,13 @@ struct Args {
     scale: Scale,
 }
 
+impl Args {
+    /// The pool of the server and of the direct-sqlx ceilings alike, so they compare.
+    fn pool(&self) -> PoolSettings {
+        PoolSettings { max_connections: self.pool_size, acquire_timeout: Duration::from_secs(3) }
+    }
+}
+
 /// How much data surrounds the measured plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Scale {
@@ -318,7 +325,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = ServerSettings {
         listen: "127.0.0.1:0".parse()?,
         database: options.clone(),
-        pool: PoolSettings { max_connections: args.pool_size, acquire_timeout: Duration::from_secs(3) },
+        pool: args.pool(),
         max_message_bytes: 16 * 1024 * 1024,
         shutdown_timeout: Duration::from_secs(5),
         health_interval: Duration::from_secs(1),
@@ -480,10 +487,7 @@ async fn load_scenarios(
     results.push(get_task);
 
     // The database's ceiling for the read: GetTask's statement straight through sqlx.
-    let read_pool = db::app_pool(
-        options,
-        PoolSettings { max_connections: args.pool_size, acquire_timeout: Duration::from_secs(3) },
-    );
+    let read_pool = db::app_pool(options, args.pool());
     let direct_read = {
         let read_pool = read_pool.clone();
         load::run("read via sqlx (ceiling)", clients, duration, move |client, i| {
@@ -532,10 +536,7 @@ async fn load_scenarios(
 
     // The database's ceiling: the write path's transaction (lock the task, update it, the
     // audit record, the event with its notification) issued straight through sqlx.
-    let app_pool = db::app_pool(
-        options,
-        PoolSettings { max_connections: args.pool_size, acquire_timeout: Duration::from_secs(3) },
-    );
+    let app_pool = db::app_pool(options, args.pool());
     let direct = {
         let (app_pool, for_sql) = (app_pool.clone(), for_sql.clone());
         load::run("write via sqlx (ceiling)", clients, duration, move |client, i| {
