@@ -48,7 +48,12 @@ pub fn name(id: &str) -> String {
 
 /// The state of a stored plan.
 pub fn state_of(row: &PlanRow) -> Result<PlanState, Error> {
-    PlanState::from_db(&row.state).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown plan state {:?}", row.state)))
+    parse_state(&row.state)
+}
+
+/// A plan state by its storage name.
+pub fn parse_state(state: &str) -> Result<PlanState, Error> {
+    PlanState::from_db(state).ok_or_else(|| Error::Internal(anyhow::anyhow!("unknown plan state {state:?}")))
 }
 
 fn search_text(row: &PlanRow) -> String {

@@ -376,7 +376,7 @@ async fn apply_item(
     tx: &mut Tx,
     svc: &Services,
     who: &Principal,
-    plan: &plans::PlanRow,
+    plan: &plans::PlanGate,
     report: &ReportRow,
     item: ItemInput,
     resource: &str,
@@ -431,7 +431,7 @@ pub async fn submit(
     require_author(who, &before, "SubmitReport")?;
     check_etag("etag", etag, before.revision, &resource)?;
     require_editable(&before, &resource)?;
-    let plan = issued_plan(&mut tx, &who.tenant, plan_id).await?;
+    let plan = issued_plan(&mut tx, &who.tenant, plan_id).await?.gate();
     for (index, record) in before.items.0.iter().enumerate() {
         let item = item_input(record)?;
         apply_item(&mut tx, svc, who, &plan, &before, item, &resource)

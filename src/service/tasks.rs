@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
-use super::plans::{self as plan_service, state_of};
+use super::plans::{self as plan_service, parse_state};
 use super::{
     Change, Idempotency, Services, Write, check_etag, commit_write, not_found, page, page_position, record_change,
     refs, remember, replay, require_role, snapshot,
@@ -16,6 +16,7 @@ use crate::domain::resource_name;
 use crate::domain::task::{self, TaskAction, TaskState, days_between, effective_due};
 use crate::domain::text::fold_for_search;
 use crate::error::Error;
+use crate::store::plans::PlanGate;
 use crate::store::tasks::{Achieved, EvidenceRecord, TaskCursor, TaskOrder, TaskQuery};
 use crate::store::{self, Tx, conclusions, plans, tasks};
 
@@ -98,7 +99,7 @@ fn visible(who: &Principal, row: &TaskRow) -> bool {
 }
 
 /// The bound-unit half of authorization, once the task is known.
-fn authorize(who: &Principal, plan: &plans::PlanRow, row: &TaskRow, side: Side, action: &str) -> Result<(), Error> {
+fn authorize(who: &Principal, plan: &PlanGate, row: &TaskRow, side: Side, action: &str) -> Result<(), Error> {
     let denied = |message: String| Err(Error::PermissionDenied { reason: "NOT_RESPONSIBLE_UNIT", message });
     match (who.role, side) {
         (Role::Admin, _) => Ok(()),
@@ -122,18 +123,18 @@ async fn load(
     plan_id: &str,
     task_id: &str,
     lock: bool,
-) -> Result<(plans::PlanRow, TaskRow), Error> {
+) -> Result<(PlanGate, TaskRow), Error> {
     let resource = name(plan_id, task_id);
-    let plan = plans::get(tx, &who.tenant, plan_id, false).await?.ok_or_else(|| not_found(&resource))?;
-    let row = tasks::get(tx, &who.tenant, plan_id, task_id, lock).await?.ok_or_else(|| not_found(&resource))?;
+    let (plan, row) =
+        tasks::get_with_plan(tx, &who.tenant, plan_id, task_id, lock).await?.ok_or_else(|| not_found(&resource))?;
     if !visible(who, &row) {
         return Err(not_found(resource));
     }
     Ok((plan, row))
 }
 
-fn require_plan(plan: &plans::PlanRow, allowed: &[PlanState], what: &str) -> Result<(), Error> {
-    let state = state_of(plan)?;
+fn require_plan(plan: &PlanGate, allowed: &[PlanState], what: &str) -> Result<(), Error> {
+    let state = parse_state(&plan.state)?;
     if allowed.contains(&state) {
         return Ok(());
     }
@@ -235,7 +236,7 @@ async fn open_plan(tx: &mut Tx, who: &Principal, plan_id: &str) -> Result<plans:
     // Locked so that a task cannot slip into a plan being completed or cancelled.
     let plan =
         plans::get(tx, &who.tenant, plan_id, true).await?.ok_or_else(|| not_found(plan_service::name(plan_id)))?;
-    require_plan(&plan, &[PlanState::Draft, PlanState::Issued], "adding tasks")?;
+    require_plan(&plan.gate(), &[PlanState::Draft, PlanState::Issued], "adding tasks")?;
     Ok(plan)
 }
 
@@ -424,7 +425,7 @@ pub async fn update(
     check_etag("task.etag", etag, before.revision, &resource)?;
     require_plan(&plan, &[PlanState::Draft, PlanState::Issued], "changing tasks")?;
     let input = change(input_of(&before));
-    let draft = state_of(&plan)? == PlanState::Draft;
+    let draft = parse_state(&plan.state)? == PlanState::Draft;
     if !draft && input.lead_unit_id != before.lead_unit_id {
         return Err(Error::FailedPrecondition {
             reason: "PLAN_NOT_DRAFT",
@@ -549,7 +550,7 @@ enum Started {
     Replay(Box<TaskRow>),
     /// Go ahead: the call's transaction, the task's plan, and the task, locked until the
     /// transaction ends.
-    Ready(Box<(Tx, plans::PlanRow, TaskRow)>),
+    Ready(Box<(Tx, PlanGate, TaskRow)>),
 }
 
 /// The common start of a lifecycle call: the role check (before anything is read), the
@@ -604,7 +605,7 @@ pub(crate) async fn apply_step(
     tx: &mut Tx,
     svc: &Services,
     who: &Principal,
-    plan: &plans::PlanRow,
+    plan: &PlanGate,
     before: &TaskRow,
     step: TaskStep,
     request_id: Option<uuid::Uuid>,

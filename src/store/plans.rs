@@ -43,6 +43,29 @@ pub struct PlanRow {
     pub update_time: DateTime<Utc>,
 }
 
+/// What a change to one of the plan's tasks is checked against: whether the plan's state
+/// admits it, and which unit monitors it. Read with the task, in the same round trip.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PlanGate {
+    /// The plan's ID.
+    pub plan_id: String,
+    /// The plan's state, by storage name.
+    pub state: String,
+    /// The plan's monitoring unit.
+    pub monitoring_unit_id: Option<String>,
+}
+
+impl PlanRow {
+    /// The parts of the plan that gate changes to its tasks.
+    pub fn gate(&self) -> PlanGate {
+        PlanGate {
+            plan_id: self.plan_id.clone(),
+            state: self.state.clone(),
+            monitoring_unit_id: self.monitoring_unit_id.clone(),
+        }
+    }
+}
+
 const COLUMNS: &str = "tenant_id, plan_id, document_ref, document_year, issuing_unit_id, issue_date, title, objectives, \
     requirements, conclusion_ids, monitoring_unit_id, state, cancel_reason, revision, create_time, update_time";
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
+use super::plans::PlanGate;
 use super::{StoreError, like_pattern};
 use crate::domain::task::Timeliness;
 
@@ -182,6 +183,46 @@ pub async fn get(
         .bind(lock)
         .fetch_optional(conn)
         .await?)
+}
+
+/// One task and its plan's gate in one statement: the read every task change starts
+/// with. With `lock`, the task row is locked until the transaction ends; the plan is read,
+/// not locked, as it would be alone.
+pub async fn get_with_plan(
+    conn: &mut PgConnection,
+    tenant: &str,
+    plan_id: &str,
+    task_id: &str,
+    lock: bool,
+) -> Result<Option<(PlanGate, TaskRow)>, StoreError> {
+    let found: Option<TaskInPlan> = sqlx::query_as(
+        "select t.*, p.state as plan_state, p.monitoring_unit_id as plan_monitoring_unit_id
+         from followup_task($1, $2, $3, $4) t
+         join plans p on p.tenant_id = t.tenant_id and p.plan_id = t.plan_id",
+    )
+    .bind(tenant)
+    .bind(plan_id)
+    .bind(task_id)
+    .bind(lock)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.map(|found| {
+        let gate = PlanGate {
+            plan_id: found.task.plan_id.clone(),
+            state: found.plan_state,
+            monitoring_unit_id: found.plan_monitoring_unit_id,
+        };
+        (gate, found.task)
+    }))
+}
+
+/// A task row with its plan's gate, as [`get_with_plan`] reads it.
+#[derive(sqlx::FromRow)]
+struct TaskInPlan {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    plan_state: String,
+    plan_monitoring_unit_id: Option<String>,
 }
 
 /// Records a request for a later deadline.
