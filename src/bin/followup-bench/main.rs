@@ -573,33 +573,46 @@ async fn load_scenarios(
     Ok(results)
 }
 
-/// One write-path transaction straight through sqlx, as ReportTaskDone writes it.
+/// ReportTaskDone's transaction straight through sqlx: the same statements with the same
+/// values (the task locked and read with its plan, the task's new state and evidence,
+/// the audit record with the row before and after, the event with its notification), so
+/// that the RPC's ratio to it is what gRPC and the service add.
 async fn direct_write(pool: &sqlx::PgPool, task: &str) -> anyhow::Result<()> {
+    use followup::store::{audit, events, tasks};
     // As the service begins: the settings ride with BEGIN, in one round trip.
     let mut tx = pool
         .begin_with(format!(
             "begin; select set_config('followup.tenant_id', '{TENANT}', true), set_config('statement_timeout', '30000', true)"
         ))
         .await?;
-    sqlx::query("select state from tasks where tenant_id = $1 and plan_id = 'p2' and task_id = $2 for update")
-        .bind(TENANT)
-        .bind(task)
-        .fetch_one(&mut *tx)
+    let (_plan, before) = tasks::get_with_plan(&mut tx, TENANT, "p2", task, true)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no task {task}"))?;
+    let now = chrono::Utc::now();
+    let mut row = before.clone();
+    row.state = "REPORTED_DONE".into();
+    row.evidence = Some(sqlx::types::Json(tasks::EvidenceRecord {
+        description: "Đã thực hiện.".into(),
+        ..Default::default()
+    }));
+    row.completed_time = Some(now);
+    row.completed_date = Some(followup::domain::calendar::local_date(now));
+    let search_text = followup::domain::text::fold_for_search(&format!("{} {}", row.title, row.description));
+    let row = tasks::update(&mut tx, &row, &search_text).await?;
+    let resource = format!("plans/p2/tasks/{task}");
+    let entry = audit::AuditEntry {
+        tenant: TENANT,
+        actor: "keys/bench",
+        action: "ReportTaskDone",
+        resource: &resource,
+        request_id: None,
+        reason: None,
+        before: Some(serde_json::to_value(&before)?),
+        after: Some(serde_json::to_value(&row)?),
+    };
+    audit::record(&mut tx, entry).await?;
+    events::append(&mut tx, TENANT, "task.reported_done", &resource, serde_json::json!({ "action": "ReportTaskDone" }))
         .await?;
-    sqlx::query(
-        "update tasks set progress_note = 'direct', revision = revision + 1, update_time = now()
-         where tenant_id = $1 and plan_id = 'p2' and task_id = $2",
-    )
-    .bind(TENANT)
-    .bind(task)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("insert into audit_records (tenant_id, actor, action, resource, after) values ($1, 'bench', 'Direct', $2, '{}')")
-        .bind(TENANT)
-        .bind(task)
-        .execute(&mut *tx)
-        .await?;
-    followup::store::events::append(&mut tx, TENANT, "task.direct", task, serde_json::json!({})).await?;
     tx.commit().await?;
     Ok(())
 }
