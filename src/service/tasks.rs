@@ -548,8 +548,8 @@ async fn achieved_of(
 enum Started {
     /// The first response to this request id.
     Replay(Box<TaskRow>),
-    /// Go ahead: the call's transaction, the task's plan, and the task, locked until the
-    /// transaction ends.
+    /// Go ahead: the call's transaction, what the task's plan allows, and the task, locked
+    /// until the transaction ends.
     Ready(Box<(Tx, PlanGate, TaskRow)>),
 }
 

@@ -45,7 +45,7 @@ pub struct PlanRow {
 
 /// What a change to one of the plan's tasks is checked against: whether the plan's state
 /// admits it, and which unit monitors it. Read with the task, in the same round trip.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanGate {
     /// The plan's ID.
     pub plan_id: String,
