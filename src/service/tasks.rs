@@ -63,7 +63,8 @@ pub fn effective_due_of(row: &TaskRow) -> Option<NaiveDate> {
     effective_due(row.due_date, row.suspended_days)
 }
 
-fn search_text(row: &TaskRow) -> String {
+/// The text a task's searches match: its title and description, folded.
+pub fn search_text(row: &TaskRow) -> String {
     fold_for_search(&format!("{} {}", row.title, row.description))
 }
 
@@ -116,17 +117,11 @@ fn authorize(who: &Principal, plan: &PlanGate, row: &TaskRow, side: Side, action
     }
 }
 
-/// The task and its plan, locked, checked for existence and visibility.
-async fn load(
-    tx: &mut Tx,
-    who: &Principal,
-    plan_id: &str,
-    task_id: &str,
-    lock: bool,
-) -> Result<(PlanGate, TaskRow), Error> {
+/// The task, locked, and what its plan allows, checked for existence and visibility.
+async fn load(tx: &mut Tx, who: &Principal, plan_id: &str, task_id: &str) -> Result<(PlanGate, TaskRow), Error> {
     let resource = name(plan_id, task_id);
     let (plan, row) =
-        tasks::get_with_plan(tx, &who.tenant, plan_id, task_id, lock).await?.ok_or_else(|| not_found(&resource))?;
+        tasks::lock_with_plan(tx, &who.tenant, plan_id, task_id).await?.ok_or_else(|| not_found(&resource))?;
     if !visible(who, &row) {
         return Err(not_found(resource));
     }
@@ -421,7 +416,7 @@ pub async fn update(
     require_role(who, &[Role::Admin], "UpdateTask")?;
     let resource = name(plan_id, task_id);
     let mut tx = store::begin(&svc.pool, &who.tenant).await?;
-    let (plan, before) = load(&mut tx, who, plan_id, task_id, true).await?;
+    let (plan, before) = load(&mut tx, who, plan_id, task_id).await?;
     check_etag("task.etag", etag, before.revision, &resource)?;
     require_plan(&plan, &[PlanState::Draft, PlanState::Issued], "changing tasks")?;
     let input = change(input_of(&before));
@@ -570,7 +565,7 @@ async fn start(
     if let Some(replay) = replay(&mut tx, who, action, idem).await? {
         return Ok(Started::Replay(Box::new(replay)));
     }
-    let (plan, before) = load(&mut tx, who, plan_id, task_id, true).await?;
+    let (plan, before) = load(&mut tx, who, plan_id, task_id).await?;
     authorize(who, &plan, &before, side, action)?;
     Ok(Started::Ready(Box::new((tx, plan, before))))
 }

@@ -185,25 +185,22 @@ pub async fn get(
         .await?)
 }
 
-/// One task and its plan's gate in one statement: the read every task change starts
-/// with. With `lock`, the task row is locked until the transaction ends; the plan is read,
-/// not locked, as it would be alone.
-pub async fn get_with_plan(
+/// One task, locked until the transaction ends, and its plan's gate, in one statement: the
+/// read every task change starts with. The plan is read, not locked, as it would be alone.
+pub async fn lock_with_plan(
     conn: &mut PgConnection,
     tenant: &str,
     plan_id: &str,
     task_id: &str,
-    lock: bool,
 ) -> Result<Option<(PlanGate, TaskRow)>, StoreError> {
     let found: Option<TaskInPlan> = sqlx::query_as(
         "select t.*, p.state as plan_state, p.monitoring_unit_id as plan_monitoring_unit_id
-         from followup_task($1, $2, $3, $4) t
+         from followup_task($1, $2, $3, true) t
          join plans p on p.tenant_id = t.tenant_id and p.plan_id = t.plan_id",
     )
     .bind(tenant)
     .bind(plan_id)
     .bind(task_id)
-    .bind(lock)
     .fetch_optional(conn)
     .await?;
     Ok(found.map(|found| {
@@ -216,7 +213,7 @@ pub async fn get_with_plan(
     }))
 }
 
-/// A task row with its plan's gate, as [`get_with_plan`] reads it.
+/// A task row with its plan's gate, as [`lock_with_plan`] reads it.
 #[derive(sqlx::FromRow)]
 struct TaskInPlan {
     #[sqlx(flatten)]

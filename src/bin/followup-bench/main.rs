@@ -579,15 +579,9 @@ async fn load_scenarios(
 /// that the RPC's ratio to it is what gRPC and the service add.
 async fn direct_write(pool: &sqlx::PgPool, task: &str) -> anyhow::Result<()> {
     use followup::store::{audit, events, tasks};
-    // As the service begins: the settings ride with BEGIN, in one round trip.
-    let mut tx = pool
-        .begin_with(format!(
-            "begin; select set_config('followup.tenant_id', '{TENANT}', true), set_config('statement_timeout', '30000', true)"
-        ))
-        .await?;
-    let (_plan, before) = tasks::get_with_plan(&mut tx, TENANT, "p2", task, true)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no task {task}"))?;
+    let mut tx = followup::store::begin(pool, TENANT).await?;
+    let (_plan, before) =
+        tasks::lock_with_plan(&mut tx, TENANT, "p2", task).await?.ok_or_else(|| anyhow::anyhow!("no task {task}"))?;
     let now = chrono::Utc::now();
     let mut row = before.clone();
     row.state = "REPORTED_DONE".into();
@@ -597,7 +591,7 @@ async fn direct_write(pool: &sqlx::PgPool, task: &str) -> anyhow::Result<()> {
     }));
     row.completed_time = Some(now);
     row.completed_date = Some(followup::domain::calendar::local_date(now));
-    let search_text = followup::domain::text::fold_for_search(&format!("{} {}", row.title, row.description));
+    let search_text = followup::service::tasks::search_text(&row);
     let row = tasks::update(&mut tx, &row, &search_text).await?;
     let resource = format!("plans/p2/tasks/{task}");
     let entry = audit::AuditEntry {
